@@ -1,0 +1,40 @@
+# The workspace's commands. `make demo` and `make test` bootstrap what they need.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.bootstrapped
+DISTS := packages/ogpu-ipfs packages/ogpu-protocol packages/ogpu-client devnet
+PYTEST_ARGS ?=
+
+.PHONY: bootstrap demo test check lint typecheck bench clean
+
+$(STAMP): constraints.txt requirements-dev.txt pyproject.toml $(addsuffix /pyproject.toml,$(DISTS))
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is required")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt hatchling editables pip
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-build-isolation -c constraints.txt \
+		-r requirements-dev.txt $(addprefix -e ,$(DISTS)) -e . "vyper"
+	@touch $(STAMP)
+
+bootstrap: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m ogpu_devnet demo
+
+check: lint typecheck
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy packages/ogpu-ipfs/src packages/ogpu-protocol/src packages/ogpu-client/src src devnet/src
+
+test: check
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .bench build dist
