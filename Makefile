@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy packages/ogpu-ipfs/src packages/ogpu-protocol/src packages/ogpu-client/src src devnet/src
+	$(VENV)/bin/mypy
 
 test: check
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
