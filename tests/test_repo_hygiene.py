@@ -1,0 +1,106 @@
+"""Repository-wide rules that no single distribution can check on its own."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SDK_SOURCES = {
+    "ogpu-ipfs": ROOT / "packages/ogpu-ipfs/src/ogpu",
+    "ogpu-protocol": ROOT / "packages/ogpu-protocol/src/ogpu",
+    "ogpu-client": ROOT / "packages/ogpu-client/src/ogpu",
+    "ogpu": ROOT / "src/ogpu",
+}
+# Built-in exceptions library code must not raise bare: users catch OGPUError.
+BARE_BUILTINS = {"ValueError", "TypeError", "RuntimeError", "Exception", "KeyError", "OSError"}
+
+
+def _py_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+@pytest.mark.parametrize("dist", sorted(SDK_SOURCES))
+def test_no_bare_builtin_raise(dist: str) -> None:
+    offenders = []
+    for path in _py_files(SDK_SOURCES[dist]):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Raise) or node.exc is None:
+                continue
+            exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if isinstance(exc, ast.Name) and exc.id in BARE_BUILTINS:
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} raises {exc.id}")
+    assert not offenders, "raise a typed OGPUError subclass instead:\n" + "\n".join(offenders)
+
+
+@pytest.mark.parametrize("dist", sorted(SDK_SOURCES))
+def test_sdk_never_exposes_submit_response(dist: str) -> None:
+    # The ABI files mention submitResponse; code must not call or define it.
+    pattern = re.compile(r"submit_?response", re.IGNORECASE)
+    offenders = []
+    for path in _py_files(SDK_SOURCES[dist]):
+        for lineno, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if pattern.search(code) and not code.strip().startswith(('"', "'")):
+                offenders.append(f"{path.relative_to(ROOT)}:{lineno}: {line.strip()}")
+    assert not offenders, "submit_response belongs to the provider runtime only:\n" + "\n".join(
+        offenders
+    )
+
+
+def test_only_the_meta_package_ships_ogpu_init() -> None:
+    inits = sorted(
+        str(p.relative_to(ROOT))
+        for p in ROOT.glob("**/ogpu/__init__.py")
+        if ".venv" not in p.parts and "node_modules" not in p.parts and ".bench" not in p.parts
+    )
+    assert inits == ["src/ogpu/__init__.py"]
+
+
+@pytest.mark.parametrize("dist", ["ogpu-ipfs", "ogpu-protocol", "ogpu-client"])
+def test_every_portion_ships_py_typed(dist: str) -> None:
+    portions = [p for p in SDK_SOURCES[dist].iterdir() if p.is_dir() and p.name != "__pycache__"]
+    assert portions, f"{dist} has no portion under ogpu/"
+    for portion in portions:
+        assert (portion / "py.typed").is_file(), f"{portion} lacks py.typed"
+        assert (portion / "__init__.py").is_file(), f"{portion} lacks __init__.py"
+
+
+def test_layering_is_one_way() -> None:
+    # ipfs <- protocol <- client <- meta; nothing imports the devnet.
+    forbidden = {
+        "ogpu-ipfs": (
+            "ogpu.types",
+            "ogpu.chain",
+            "ogpu.protocol",
+            "ogpu.client",
+            "ogpu.agent",
+            "ogpu.events",
+            "ogpu_devnet",
+            "web3",
+            "eth_account",
+            "eth_abi",
+        ),
+        "ogpu-protocol": ("ogpu.client", "ogpu.agent", "ogpu.events", "ogpu_devnet"),
+        "ogpu-client": ("ogpu_devnet",),
+    }
+    offenders = []
+    for dist, names in forbidden.items():
+        for path in _py_files(SDK_SOURCES[dist]):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                mods: list[str] = []
+                if isinstance(node, ast.Import):
+                    mods = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    mods = [node.module]
+                    if node.module == "ogpu":
+                        offenders.append(
+                            f"{path.relative_to(ROOT)}: 'from ogpu import' (import the owning portion)"
+                        )
+                for mod in mods:
+                    if any(mod == n or mod.startswith(n + ".") for n in names):
+                        offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {mod}")
+    assert not offenders, "\n".join(offenders)
