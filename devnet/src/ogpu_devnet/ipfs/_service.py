@@ -1,0 +1,533 @@
+"""MockPinningService: a loopback HTTP server speaking OGPU's pinning and gateway contract.
+
+Endpoints:
+
+- ``POST /file/create`` (OGPU): multipart field ``file`` -> 200 ``{"link": "<gateway>/<cid>"}``
+- ``POST /api/v0/add`` (Kubo RPC): multipart file -> 200 ``{"Name", "Hash", "Size"}``
+- ``GET /ipfs/<cid>``: the content, with the content type it was uploaded with;
+  ``?format=raw`` or ``Accept: application/vnd.ipld.raw``: the raw dag-pb block of any
+  block CID of a stored DAG (root, intermediate or leaf).
+
+Errors: 404 unknown CID or path, 400 malformed request or CID, 411 no Content-Length,
+413 upload over ``max_upload``. CIDs are the ones ``ipfs add`` gives (built by
+``ogpu.ipfs``'s DAG builder, whose blocks are kept for ``?format=raw``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from ogpu.ipfs._cid import CHUNK_SIZE, build_dag, decode_cid
+from ogpu.ipfs._errors import IPFSAddressError
+
+DEFAULT_MAX_UPLOAD = 100 * 1024 * 1024
+_RAW = "application/vnd.ipld.raw"
+_DRAIN_LIMIT = 64 * 1024 * 1024
+
+
+@dataclass
+class _Canned:
+    status: int
+    body: bytes
+    content_type: str
+    retry_after: str | None
+    path_prefix: str
+    headers: dict[str, str] | None = None
+
+
+class Faults:
+    """Thread-safe fault knobs for tests (all off by default).
+
+    Attributes:
+        latency: seconds to sleep before answering each request.
+        corrupt: serve content (not raw blocks) with one byte flipped.
+        corrupt_blocks: serve raw blocks with one byte flipped.
+        wrong_link: answer publishes with the CID of other bytes.
+        omit_content_length: send content without Content-Length (read-until-close).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: list[_Canned] = []
+        self.latency = 0.0
+        self.corrupt = False
+        self.corrupt_blocks = False
+        self.wrong_link = False
+        self.omit_content_length = False
+
+    def fail_next(
+        self,
+        n: int = 1,
+        status: int = 503,
+        *,
+        retry_after: float | str | None = None,
+        path_prefix: str = "/",
+    ) -> None:
+        """Answer the next ``n`` requests under ``path_prefix`` with ``status``."""
+        body = json.dumps({"error": f"injected {status}"}).encode()
+        ra = None if retry_after is None else str(retry_after)
+        self._push(n, _Canned(status, body, "application/json", ra, path_prefix))
+
+    def respond_next(
+        self,
+        n: int = 1,
+        status: int = 200,
+        body: bytes | str = b"",
+        *,
+        content_type: str = "application/json",
+        path_prefix: str = "/",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Answer the next ``n`` requests under ``path_prefix`` with this canned response.
+
+        Example (a redirect)::
+
+            svc.faults.respond_next(1, 302, headers={"Location": "file:///etc/passwd"})
+        """
+        raw = body.encode() if isinstance(body, str) else body
+        self._push(n, _Canned(status, raw, content_type, None, path_prefix, headers))
+
+    def _push(self, n: int, canned: _Canned) -> None:
+        with self._lock:
+            self._queue.extend([canned] * n)
+
+    def take(self, path: str) -> _Canned | None:
+        """Pop the first queued response that applies to ``path`` (server side)."""
+        with self._lock:
+            for i, canned in enumerate(self._queue):
+                if path.startswith(canned.path_prefix):
+                    return self._queue.pop(i)
+        return None
+
+    def reset(self) -> None:
+        """Turn every fault off and drop queued responses."""
+        with self._lock:
+            self._queue.clear()
+            self.latency = 0.0
+            self.corrupt = self.corrupt_blocks = self.wrong_link = False
+            self.omit_content_length = False
+
+
+@dataclass(frozen=True)
+class _Entry:
+    data: bytes
+    content_type: str
+    filename: str
+
+
+class _Store:
+    """Pinned files by root CID, and every block of their DAGs by block CID."""
+
+    def __init__(self, state_dir: Path | None) -> None:
+        self._lock = threading.Lock()
+        self.files: dict[str, _Entry] = {}
+        self.blocks: dict[str, bytes] = {}
+        self.sizes: dict[str, int] = {}
+        self.state_dir = state_dir
+        if state_dir is not None:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            for meta_file in sorted(state_dir.glob("*.json")):
+                cid = meta_file.stem
+                try:
+                    meta = json.loads(meta_file.read_text())
+                    data = (state_dir / f"{cid}.bin").read_bytes()
+                except (OSError, ValueError):
+                    continue  # a half-written entry from a crash: skip it
+                self.add(
+                    data,
+                    meta["content_type"],
+                    meta["filename"],
+                    persist=False,
+                    chunk_size=int(meta.get("chunk_size", CHUNK_SIZE)),
+                )
+
+    def add(
+        self,
+        data: bytes,
+        content_type: str,
+        filename: str,
+        *,
+        persist: bool = True,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> str:
+        blocks: dict[str, bytes] = {}
+        emitted = [0]  # every block as linked (repeats included): Kubo's cumulative Size
+
+        def keep(block_cid: str, block: bytes) -> None:
+            blocks[block_cid] = block
+            emitted[0] += len(block)
+
+        cid = build_dag(data, chunk_size=chunk_size, on_block=keep)
+        with self._lock:
+            self.blocks.update(blocks)
+            self.files[cid] = _Entry(data, content_type, filename)
+            self.sizes[cid] = emitted[0]
+        if persist and self.state_dir is not None:
+            self._write(f"{cid}.bin", data)
+            meta = {
+                "content_type": content_type,
+                "filename": filename,
+                "size": len(data),
+                "chunk_size": chunk_size,
+            }
+            self._write(f"{cid}.json", json.dumps(meta).encode())
+        return cid
+
+    def _write(self, name: str, data: bytes) -> None:
+        assert self.state_dir is not None
+        tmp = self.state_dir / f".{name}.{threading.get_ident()}.tmp"
+        tmp.write_bytes(data)
+        os.replace(tmp, self.state_dir / name)
+
+    def dag_size(self, cid: str) -> int:
+        """Total bytes of the blocks of ``cid``'s DAG (what Kubo reports as ``Size``)."""
+        return self.sizes.get(cid, 0)
+
+
+_DISPOSITION_PARAM = re.compile(r';\s*([A-Za-z*]+)="?([^";]*)"?')
+
+
+def _parse_multipart(content_type: str, body: bytes) -> list[tuple[dict[str, str], bytes]]:
+    """Split a multipart/form-data body into (headers incl. name/filename, content) parts."""
+    match = re.search(r'boundary="?([^";]+)"?', content_type)
+    if not content_type.lower().startswith("multipart/form-data") or not match:
+        raise ValueError("expected multipart/form-data with a boundary")
+    delim = b"--" + match.group(1).encode("latin-1")
+    if not body.startswith(delim):
+        raise ValueError("body does not start with the boundary")
+    parts: list[tuple[dict[str, str], bytes]] = []
+    segments = (b"\r\n" + body).split(b"\r\n" + delim)
+    for seg in segments[1:]:
+        if seg.startswith(b"--"):
+            return parts
+        if not seg.startswith(b"\r\n"):
+            raise ValueError("malformed boundary line")
+        head, sep, content = seg[2:].partition(b"\r\n\r\n")
+        if not sep:
+            raise ValueError("part without a header block")
+        headers: dict[str, str] = {}
+        for line in head.decode("latin-1").split("\r\n"):
+            name, colon, value = line.partition(":")
+            if not colon:
+                raise ValueError("malformed part header")
+            headers[name.strip().lower()] = value.strip()
+        for key, value in _DISPOSITION_PARAM.findall(headers.get("content-disposition", "")):
+            headers[f"disposition-{key.lower()}"] = value
+        parts.append((headers, content))
+    raise ValueError("missing closing boundary")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    service: MockPinningService
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return  # the client went away (e.g. timed out): nothing to report
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, keep-alive clients would
+    # wait for a delayed ACK (~40 ms) on every response.
+    disable_nagle_algorithm = True
+    server: _Server
+    server_version = "ogpu-devnet-ipfs"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet: tests count requests through the service instead
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json",
+        extra: dict[str, str] | None = None,
+        close: bool = False,
+    ) -> None:
+        svc = self.server.service
+        no_length = svc.faults.omit_content_length and status == 200 and self.command == "GET"
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        if no_length or close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        if not no_length:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _error(self, status: int, message: str, close: bool = False) -> None:
+        self._send(status, json.dumps({"error": message}).encode(), close=close)
+
+    def _begin(self) -> tuple[str, dict[str, list[str]]] | None:
+        svc = self.server.service
+        parts = urlsplit(self.path)
+        svc._count(self.command, parts.path)
+        latency = svc.faults.latency
+        if latency:
+            time.sleep(latency)
+        canned = svc.faults.take(parts.path)
+        if canned is not None:
+            self._drain()
+            extra = dict(canned.headers or {})
+            if canned.retry_after:
+                extra["Retry-After"] = canned.retry_after
+            self._send(canned.status, canned.body, canned.content_type, extra)
+            return None
+        return parts.path, parse_qs(parts.query)
+
+    def _drain(self) -> None:
+        length = self.headers.get("Content-Length")
+        if length and length.isdigit() and int(length) <= _DRAIN_LIMIT:
+            self.rfile.read(int(length))
+
+    # -- methods ---------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        begun = self._begin()
+        if begun is None:
+            return
+        path, query = begun
+        svc = self.server.service
+        if path in ("/", "/health"):
+            self._send(200, json.dumps({"service": "ogpu-devnet-ipfs", "ok": True}).encode())
+            return
+        if not path.startswith("/ipfs/"):
+            self._error(404, f"no route {path}")
+            return
+        cid, _, subpath = path[len("/ipfs/") :].partition("/")
+        try:
+            decode_cid(cid)
+        except IPFSAddressError:
+            self._error(400, f"invalid CID {cid!r}")
+            return
+        raw = query.get("format") == ["raw"] or _RAW in self.headers.get("Accept", "")
+        if raw:
+            block = svc._store.blocks.get(cid)
+            if block is None:
+                self._error(404, f"no block {cid}")
+                return
+            if svc.faults.corrupt_blocks:
+                block = _flip(block)
+            self._send(200, block, _RAW)
+            return
+        entry = svc._store.files.get(cid)
+        if entry is None or subpath.strip("/"):
+            self._error(404, f"not found: {path}")
+            return
+        data = _flip(entry.data) if svc.faults.corrupt else entry.data
+        self._send(200, data, entry.content_type, {"X-Ipfs-Path": f"/ipfs/{cid}"})
+
+    def do_POST(self) -> None:
+        begun = self._begin()
+        if begun is None:
+            return
+        path, _query = begun
+        svc = self.server.service
+        if path not in ("/file/create", "/api/v0/add"):
+            self._drain()
+            self._error(404, f"no route {path}")
+            return
+        length_header = self.headers.get("Content-Length")
+        if length_header is None or not length_header.isdigit():
+            self._error(411, "Content-Length required", close=True)
+            return
+        length = int(length_header)
+        if length > svc.max_upload:
+            # Read what was sent (if sane) so the client sees the 413 rather than a reset.
+            self._drain()
+            self._error(413, f"upload of {length} bytes exceeds {svc.max_upload}", close=True)
+            return
+        body = self.rfile.read(length)
+        try:
+            parts = _parse_multipart(self.headers.get("Content-Type", ""), body)
+        except ValueError as exc:
+            self._error(400, f"malformed multipart body: {exc}")
+            return
+        wanted = [p for p in parts if p[0].get("disposition-name") == "file"]
+        if path == "/api/v0/add" and not wanted:
+            wanted = [p for p in parts if "disposition-filename" in p[0]]
+        if not wanted:
+            self._error(400, "missing multipart field 'file'")
+            return
+        headers, data = wanted[0]
+        filename = headers.get("disposition-filename") or "file"
+        content_type = headers.get("content-type") or "application/octet-stream"
+        cid = svc._store.add(data, content_type, filename)
+        if svc.faults.wrong_link:
+            cid = build_dag(b"not the uploaded bytes:" + data)
+        if path == "/file/create":
+            answer: dict[str, str] = {"link": f"{svc.gateway_url}/{cid}"}
+        else:
+            size = svc._store.dag_size(cid) or len(data)
+            answer = {"Name": filename, "Hash": cid, "Size": str(size)}
+        self._send(200, json.dumps(answer).encode())
+
+
+def _flip(data: bytes) -> bytes:
+    if not data:
+        return b"\x00"
+    return bytes([data[0] ^ 0xFF]) + data[1:]
+
+
+class MockPinningService:
+    """A real HTTP pinning service + gateway on loopback (a context manager).
+
+    Args:
+        host: bind address (default 127.0.0.1).
+        port: bind port (default 0: a free port, see ``.port`` after start).
+        state_dir: keep pinned content there so it survives a restart (default: memory).
+        max_upload: uploads larger than this many bytes get 413.
+
+    Attributes: ``host``, ``port``, ``base_url``, ``publish_url`` (``/file/create``),
+    ``gateway_url`` (``/ipfs``), ``kubo_api_url`` (serves ``/api/v0/add``), ``faults``
+    (:class:`Faults`), and request counters (:meth:`count`, :attr:`counts`).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        state_dir: str | os.PathLike[str] | None = None,
+        max_upload: int = DEFAULT_MAX_UPLOAD,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.max_upload = max_upload
+        self.faults = Faults()
+        self._state_dir = Path(state_dir) if state_dir is not None else None
+        self._store = _Store(self._state_dir)
+        self._counts: Counter[tuple[str, str]] = Counter()
+        self._count_lock = threading.Lock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> MockPinningService:
+        """Bind and serve in a daemon thread; returns self. Idempotent."""
+        if self._server is not None:
+            return self
+        server = _Server((self.host, self.port), _Handler)
+        server.service = self
+        self.port = server.server_address[1]
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            daemon=True,
+            name=f"mock-pinning-{self.port}",
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket. Idempotent."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> MockPinningService:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- addresses --------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """``http://HOST:PORT``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def publish_url(self) -> str:
+        """OGPU publish endpoint (``/file/create``)."""
+        return f"{self.base_url}/file/create"
+
+    @property
+    def gateway_url(self) -> str:
+        """Gateway prefix (``/ipfs``)."""
+        return f"{self.base_url}/ipfs"
+
+    @property
+    def kubo_api_url(self) -> str:
+        """Kubo RPC API base (serves ``/api/v0/add``)."""
+        return self.base_url
+
+    # -- content and counters ---------------------------------------------------------------
+
+    def add(
+        self,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        filename: str = "file",
+        *,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> str:
+        """Pin ``data`` directly (no HTTP); returns its CID.
+
+        ``chunk_size`` pins with another fixed chunker (like ``ipfs add --chunker=size-N``),
+        giving a CID that ``compute_cid`` does not reproduce, to exercise block-by-block
+        verification.
+        """
+        return self._store.add(data, content_type, filename, chunk_size=chunk_size)
+
+    def has(self, cid: str) -> bool:
+        """Whether a file with root ``cid`` is pinned."""
+        return cid in self._store.files
+
+    def blocks_of(self) -> dict[str, bytes]:
+        """A copy of every stored block, by block CID."""
+        return dict(self._store.blocks)
+
+    def _count(self, method: str, path: str) -> None:
+        with self._count_lock:
+            self._counts[(method, path)] += 1
+
+    def count(self, path_prefix: str = "/", method: str | None = None) -> int:
+        """Requests received so far whose path starts with ``path_prefix`` (and ``method``)."""
+        with self._count_lock:
+            return sum(
+                n
+                for (m, p), n in self._counts.items()
+                if p.startswith(path_prefix) and (method is None or m == method)
+            )
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Snapshot of request counts keyed by ``"METHOD /path"``."""
+        with self._count_lock:
+            return {f"{m} {p}": n for (m, p), n in self._counts.items()}
+
+    def reset_counts(self) -> None:
+        """Zero every request counter."""
+        with self._count_lock:
+            self._counts.clear()

@@ -1,0 +1,167 @@
+"""The typed error tree of the OpenGPU SDK's IPFS layer (and the SDK's root error).
+
+::
+
+    OGPUError                       root of every error the SDK raises
+      IPFSError                     anything that went wrong publishing or fetching content
+        IPFSFetchError(url, reason) could not get a usable answer (network, timeout, bad body)
+          IPFSTimeoutError          the per-request timeout or the overall deadline ran out
+          IPFSTooLargeError         the body exceeded the size cap (``max_bytes``)
+        IPFSGatewayError(gateway, status_code)   the server answered with an error status,
+                                    or a success status with an unusable body
+        IPFSIntegrityError(url, expected_cid, actual_cid)   bytes do not match their CID
+        IPFSAddressError(address, reason)        not a recognised IPFS address (also ValueError)
+        IPFSConfigError(reason)     invalid setting or argument (also ValueError)
+
+"Could not reach / could not read" (:class:`IPFSFetchError`) is kept apart from "the server
+said no" (:class:`IPFSGatewayError`). Every error pickles (``__reduce__`` passes the
+constructor arguments) and its message names the URL involved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class OGPUError(Exception):
+    """Root of every error raised by the OpenGPU SDK."""
+
+    def _ctor_args(self) -> tuple[Any, ...]:
+        return tuple(self.args)
+
+    def _ctor_kwargs(self) -> dict[str, Any]:
+        return {}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exceptions pickle as cls(*self.args); our classes take keyword-only extras too.
+        return (_rebuild, (type(self), self._ctor_args(), self._ctor_kwargs()), self.__dict__)
+
+
+def _rebuild(cls: type[OGPUError], args: tuple[Any, ...], kwargs: dict[str, Any]) -> OGPUError:
+    return cls(*args, **kwargs)
+
+
+class IPFSError(OGPUError):
+    """An IPFS publish or fetch failed."""
+
+
+class IPFSFetchError(IPFSError):
+    """The request failed before a usable answer: network error, timeout, unusable body.
+
+    Attributes:
+        url: the URL being fetched (or published to).
+        reason: what went wrong, in words.
+    """
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(url, reason)
+        self.url = url
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"IPFS request to {self.url} failed: {self.reason}"
+
+
+class IPFSTimeoutError(IPFSFetchError, TimeoutError):
+    """The per-request timeout or the overall deadline ran out."""
+
+
+class IPFSTooLargeError(IPFSFetchError):
+    """The response body exceeded the size cap; it was not read whole.
+
+    Attributes:
+        limit: the cap in bytes that was exceeded.
+    """
+
+    def __init__(self, url: str, reason: str, *, limit: int = 0) -> None:
+        super().__init__(url, reason)
+        self.limit = limit
+
+    def _ctor_kwargs(self) -> dict[str, Any]:
+        return {"limit": self.limit}
+
+
+class IPFSGatewayError(IPFSError):
+    """The server answered with an error status (or an unusable success body).
+
+    Attributes:
+        gateway: the URL that answered (the gateway URL fetched, or the publish endpoint).
+        status_code: the HTTP status received.
+        reason: optional detail (e.g. "response has no 'link' field").
+        retry_after: seconds from a ``Retry-After`` header, if any.
+    """
+
+    def __init__(
+        self,
+        gateway: str,
+        status_code: int,
+        *,
+        reason: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(gateway, status_code)
+        self.gateway = gateway
+        self.status_code = status_code
+        self.reason = reason
+        self.retry_after = retry_after
+
+    def _ctor_kwargs(self) -> dict[str, Any]:
+        return {"reason": self.reason, "retry_after": self.retry_after}
+
+    def __str__(self) -> str:
+        text = f"IPFS gateway {self.gateway} returned HTTP {self.status_code}"
+        return f"{text}: {self.reason}" if self.reason else text
+
+
+class IPFSIntegrityError(IPFSError):
+    """Bytes do not match the CID they were addressed by (fetched or published).
+
+    Attributes:
+        url: the URL (or link) whose content failed verification.
+        expected_cid: the CID the content should have.
+        actual_cid: what the bytes hash to, when known ("" otherwise).
+    """
+
+    def __init__(self, url: str, expected_cid: str, actual_cid: str = "", reason: str = "") -> None:
+        super().__init__(url, expected_cid, actual_cid, reason)
+        self.url = url
+        self.expected_cid = expected_cid
+        self.actual_cid = actual_cid
+        self.reason = reason
+
+    def __str__(self) -> str:
+        text = f"content of {self.url} does not match CID {self.expected_cid}"
+        if self.actual_cid:
+            text += f" (the bytes hash to {self.actual_cid})"
+        return f"{text}: {self.reason}" if self.reason else text
+
+
+class IPFSAddressError(IPFSError, ValueError):
+    """Not a recognised IPFS address (path/subdomain gateway URL, ``ipfs://`` URL, bare CID)."""
+
+    def __init__(self, address: str, reason: str) -> None:
+        super().__init__(address, reason)
+        self.address = address
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"not an IPFS address {self.address!r}: {self.reason}"
+
+
+class IPFSConfigError(IPFSError, ValueError):
+    """An invalid setting or argument, rejected before any request is made."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class MalformedDataError(IPFSError, ValueError):
+    """Bytes that do not decode (CID, varint, dag-pb block); internal, always handled."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -1,0 +1,254 @@
+"""The one seam between ``ogpu.ipfs`` and ``requests``.
+
+Every HTTP call goes through :func:`send`, which owns the pooled session, retries, the
+overall deadline, redirect policy and the streaming size cap, and maps every ``requests``
+exception to a typed :mod:`ogpu.ipfs` error (``raise mapped from exc``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+from ogpu.ipfs._errors import (
+    IPFSError,
+    IPFSFetchError,
+    IPFSGatewayError,
+    IPFSTimeoutError,
+    IPFSTooLargeError,
+)
+from ogpu.ipfs._version import __version__
+
+if TYPE_CHECKING:
+    import requests
+
+logger = logging.getLogger("ogpu.ipfs")
+
+_MAX_REDIRECTS = 5
+_READ_CHUNK = 64 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+USER_AGENT = f"ogpu-ipfs/{__version__}"
+
+_session_lock = threading.Lock()
+_session: requests.Session | None = None
+_session_pid = 0
+
+
+def session() -> requests.Session:
+    """Return the process-wide pooled session (recreated after ``fork``).
+
+    Cookies are refused so that the shared session carries no state between calls, which
+    keeps it safe to use from many threads (urllib3's pool is thread-safe).
+    """
+    global _session, _session_pid
+    pid = os.getpid()
+    current = _session
+    if current is not None and _session_pid == pid:
+        return current
+    with _session_lock:
+        if _session is None or _session_pid != pid:
+            import http.cookiejar
+
+            import requests
+            from requests.adapters import HTTPAdapter
+
+            new = requests.Session()
+            new.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+            new.trust_env = True
+            adapter = HTTPAdapter(pool_connections=16, pool_maxsize=32, max_retries=0)
+            new.mount("http://", adapter)
+            new.mount("https://", adapter)
+            new.headers["User-Agent"] = USER_AGENT
+            _session, _session_pid = new, pid
+        return _session
+
+
+@dataclass(frozen=True)
+class Response:
+    """A completed HTTP exchange whose body was read within the size cap."""
+
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def check_http_url(url: str) -> None:
+    """Refuse anything but an absolute http(s) URL (before any request is made)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise IPFSFetchError(url, f"refusing to fetch a non-http(s) URL (scheme {parts.scheme!r})")
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    import email.utils
+
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _read_capped(resp: requests.Response, url: str, max_bytes: int, deadline_at: float) -> bytes:
+    declared = resp.headers.get("Content-Length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise IPFSTooLargeError(
+            url,
+            f"body of {int(declared)} bytes exceeds the {max_bytes}-byte cap",
+            limit=max_bytes,
+        )
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in resp.iter_content(_READ_CHUNK):
+        total += len(chunk)
+        if total > max_bytes:
+            raise IPFSTooLargeError(
+                url, f"body exceeds the {max_bytes}-byte cap (stopped reading)", limit=max_bytes
+            )
+        if time.monotonic() > deadline_at:
+            raise IPFSTimeoutError(url, "overall deadline exceeded while reading the body")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _reason_from(resp: requests.Response) -> str:
+    # A short excerpt of an error body, for the message; never the whole (possibly huge) body.
+    try:
+        raw = resp.raw.read(200, decode_content=True) or b""
+    except Exception:  # the excerpt is best effort; the status code is the error
+        return ""
+    text = raw.decode("utf-8", "replace").strip().replace("\n", " ")
+    return text[:200]
+
+
+def send(
+    method: str,
+    url: str,
+    *,
+    timeout: float,
+    retries: int,
+    backoff: float,
+    deadline: float | None,
+    max_bytes: int,
+    params: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    files: Any = None,
+    check_redirect: Callable[[str], None] | None = None,
+) -> Response:
+    """Send one HTTP request with retries; return the 2xx response with its body read.
+
+    Retries (``retries`` times after the first attempt) on connection errors, timeouts,
+    5xx and 429, waiting ``backoff * 2**n`` seconds with +-50% jitter, or the server's
+    ``Retry-After`` when longer; never on other 4xx. ``deadline`` bounds the whole call,
+    retries and waits included (``None``: derived from timeout, retries and backoff).
+    Redirects are followed by hand, only to http(s) URLs that ``check_redirect`` accepts.
+
+    Raises:
+        IPFSGatewayError: final error status (or any 4xx other than 429, at once).
+        IPFSTimeoutError: a timeout on the last attempt, or the deadline ran out.
+        IPFSTooLargeError: the body exceeded ``max_bytes`` (not retried).
+        IPFSFetchError: connection failure, refused redirect, or an unusable URL.
+    """
+    import requests
+
+    check_http_url(url)
+    if deadline is None:
+        deadline = timeout * (retries + 1) + backoff * (2 ** (retries + 1)) + 1.0
+    deadline_at = time.monotonic() + deadline
+    sess = session()
+    attempt = 0
+    hops = 0
+    current = url
+    while True:
+        remaining = deadline_at - time.monotonic()
+        if remaining <= 0:
+            raise IPFSTimeoutError(current, f"overall deadline of {deadline:g}s exceeded")
+        per_try = min(timeout, remaining)
+        last: IPFSError
+        retry_after: float | None = None
+        try:
+            resp = sess.request(
+                method,
+                current,
+                params=params,
+                headers=headers,
+                files=files,
+                timeout=(per_try, per_try),
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.Timeout as exc:
+            last = IPFSTimeoutError(current, f"timed out after {per_try:g}s ({exc})")
+            last.__cause__ = exc
+        except requests.ConnectionError as exc:
+            last = IPFSFetchError(current, f"connection failed: {exc}")
+            last.__cause__ = exc
+        except requests.RequestException as exc:
+            raise IPFSFetchError(current, f"invalid request: {exc}") from exc
+        else:
+            with resp:
+                status = resp.status_code
+                if status in _REDIRECTS and "Location" in resp.headers:
+                    target = urljoin(current, resp.headers["Location"])
+                    hops += 1
+                    if hops > _MAX_REDIRECTS:
+                        raise IPFSFetchError(url, f"more than {_MAX_REDIRECTS} redirects")
+                    try:
+                        check_http_url(target)
+                    except IPFSFetchError:
+                        raise IPFSFetchError(
+                            current, f"refusing redirect to non-http(s) URL {target!r}"
+                        ) from None
+                    if check_redirect is not None:
+                        check_redirect(target)
+                    logger.debug("redirect %s -> %s", current, target)
+                    current = target
+                    if status == 303:
+                        method, files = "GET", None
+                    continue
+                if 200 <= status < 300:
+                    try:
+                        body = _read_capped(resp, current, max_bytes, deadline_at)
+                    except requests.Timeout as exc:
+                        last = IPFSTimeoutError(current, f"timed out reading the body ({exc})")
+                        last.__cause__ = exc
+                    except requests.RequestException as exc:
+                        last = IPFSFetchError(current, f"connection broke reading the body: {exc}")
+                        last.__cause__ = exc
+                    else:
+                        return Response(current, status, dict(resp.headers), body)
+                else:
+                    retry_after = _retry_after(resp.headers)
+                    error = IPFSGatewayError(
+                        current, status, reason=_reason_from(resp), retry_after=retry_after
+                    )
+                    if status != 429 and status < 500:
+                        raise error
+                    last = error
+        if attempt >= retries:
+            raise last
+        delay = backoff * (2**attempt) * random.uniform(0.5, 1.5)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        if time.monotonic() + delay >= deadline_at:
+            logger.debug("not retrying %s: the deadline would pass during the wait", current)
+            raise last
+        attempt += 1
+        logger.debug(
+            "retry %d/%d for %s in %.2fs after: %s", attempt, retries, current, delay, last
+        )
+        time.sleep(delay)
