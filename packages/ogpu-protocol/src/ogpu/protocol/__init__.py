@@ -1,0 +1,37 @@
+"""The OpenGPU protocol: contract modules (nexus, controller, terminal, vault), instance
+classes (Source, Task, Response, Provider, Master) and batched snapshots.
+
+Submitting responses is deliberately absent: only a provider's source runtime submits.
+"""
+
+from __future__ import annotations
+
+from ogpu.chain._address import ZERO_ADDRESS
+from ogpu.chain.signer import Signer, resolve_signer
+from ogpu.protocol import controller, nexus, terminal, vault
+from ogpu.protocol._models import Master, Provider, Response, Source, Task, snapshot_all
+from ogpu.protocol._reads import PAGE_SIZE
+from ogpu.protocol._revert import REVERT_REASONS, RevertContext
+from ogpu.protocol._tx import decode_revert
+from ogpu.protocol._version import __version__
+
+__all__ = [
+    "PAGE_SIZE",
+    "REVERT_REASONS",
+    "ZERO_ADDRESS",
+    "Master",
+    "Provider",
+    "Response",
+    "RevertContext",
+    "Signer",
+    "Source",
+    "Task",
+    "__version__",
+    "controller",
+    "decode_revert",
+    "nexus",
+    "resolve_signer",
+    "snapshot_all",
+    "terminal",
+    "vault",
+]

@@ -1,0 +1,125 @@
+"""ABI encoding/decoding of the bundled contract ABIs (eth_abi; no web3 contract objects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
+from eth_utils.crypto import keccak
+from ogpu.chain.config import load_bundled_abi
+from ogpu.types.errors import ValidationError
+
+__all__ = ["Event", "Fn", "decode_event", "event", "fn"]
+
+
+def _type_of(param: dict[str, Any]) -> str:
+    kind = str(param["type"])
+    if kind.startswith("tuple"):
+        inner = ",".join(_type_of(c) for c in param.get("components", []))
+        return f"({inner}){kind[5:]}"
+    return kind
+
+
+@dataclass(frozen=True)
+class Fn:
+    """One contract function: selector, input and output types."""
+
+    contract: str
+    name: str
+    selector: bytes
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+    def encode(self, *args: Any) -> str:
+        """Calldata as 0x-hex."""
+        return "0x" + (self.selector + abi_encode(list(self.inputs), list(args))).hex()
+
+    def decode(self, data: bytes) -> Any:
+        """Decoded outputs: the single value for one output, else a tuple."""
+        values = abi_decode(list(self.outputs), data)
+        return values[0] if len(values) == 1 else tuple(values)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event: topic0 and parameter layout."""
+
+    name: str
+    topic0: str
+    names: tuple[str, ...]
+    types: tuple[str, ...]
+    indexed: tuple[bool, ...]
+
+
+@cache
+def _functions(abi_set: str, contract: str) -> dict[str, Fn]:
+    out: dict[str, Fn] = {}
+    for entry in load_bundled_abi(abi_set, contract):
+        if entry.get("type") != "function":
+            continue
+        inputs = tuple(_type_of(p) for p in entry.get("inputs", []))
+        outputs = tuple(_type_of(p) for p in entry.get("outputs", []))
+        signature = f"{entry['name']}({','.join(inputs)})"
+        out[entry["name"]] = Fn(
+            contract, entry["name"], keccak(text=signature)[:4], inputs, outputs
+        )
+    return out
+
+
+@cache
+def _events(abi_set: str, contract: str) -> dict[str, Event]:
+    out: dict[str, Event] = {}
+    for entry in load_bundled_abi(abi_set, contract):
+        if entry.get("type") != "event":
+            continue
+        params = entry.get("inputs", [])
+        types = tuple(_type_of(p) for p in params)
+        signature = f"{entry['name']}({','.join(types)})"
+        out[entry["name"]] = Event(
+            entry["name"],
+            "0x" + keccak(text=signature).hex(),
+            tuple(p["name"] for p in params),
+            types,
+            tuple(bool(p.get("indexed")) for p in params),
+        )
+    return out
+
+
+def fn(abi_set: str, contract: str, name: str) -> Fn:
+    """Look up a function of a bundled ABI."""
+    try:
+        return _functions(abi_set, contract)[name]
+    except KeyError:
+        raise ValidationError(
+            f"{contract}.{name} does not exist in the {abi_set} ABI of {contract}"
+        ) from None
+
+
+def event(abi_set: str, contract: str, name: str) -> Event:
+    """Look up an event of a bundled ABI."""
+    try:
+        return _events(abi_set, contract)[name]
+    except KeyError:
+        raise ValidationError(f"event {contract}.{name} is not in the {abi_set} ABI") from None
+
+
+def decode_event(ev: Event, log: dict[str, Any]) -> dict[str, Any] | None:
+    """Decode a log dict (``topics``/``data`` as 0x-hex) if it is ``ev``; else None."""
+    topics = [str(t).lower() for t in log.get("topics", [])]
+    if not topics or topics[0] != ev.topic0:
+        return None
+    data_types = [t for t, ix in zip(ev.types, ev.indexed, strict=False) if not ix]
+    data_hex = str(log.get("data", "0x"))
+    values = list(abi_decode(data_types, bytes.fromhex(data_hex[2:]))) if data_types else []
+    out: dict[str, Any] = {}
+    topic_iter = iter(topics[1:])
+    for name, kind, indexed in zip(ev.names, ev.types, ev.indexed, strict=False):
+        if indexed:
+            raw = bytes.fromhex(next(topic_iter)[2:])
+            out[name] = abi_decode([kind], raw)[0] if kind != "string" else raw
+        else:
+            out[name] = values.pop(0)
+    return out

@@ -1,0 +1,176 @@
+"""Batched contract reads: many ``eth_call`` s in one JSON-RPC batch (one HTTP round trip).
+
+Consistency: the calls of one batch go to the node together with the same block tag. A
+single-round-trip read (``snapshot()``) uses ``"latest"``: a node answers a batch within
+milliseconds, so the reads straddle a new block only if one lands mid-batch (nodes do not
+offer a free way to pin an unknown block in the same round trip). Multi-round-trip reads
+(pagination, many-instance snapshots) fetch ``eth_blockNumber`` in their first batch and pin
+every later batch to that number, so pages and snapshots all describe one block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ogpu.chain._address import is_zero, to_checksum
+from ogpu.chain._rpc import RpcErrorObject
+from ogpu.chain.config import ChainConfig, ChainLike
+from ogpu.protocol import _abi
+from ogpu.protocol._revert import RevertContext, extract_revert, map_revert
+from ogpu.types.errors import InvalidArgumentTypeError, OGPUError, TxRpcError, ValidationError
+
+__all__ = ["PAGE_SIZE", "Call", "CallFailure", "check_range", "paginate", "read", "read_many"]
+
+#: Items per paginated contract call.
+PAGE_SIZE = 100
+
+BlockTag = str | int
+
+
+@dataclass(frozen=True)
+class Call:
+    """One ``eth_call``: function ``name`` of ``contract`` at ``to`` with ``args``."""
+
+    to: str
+    contract: str
+    name: str
+    args: tuple[Any, ...] = ()
+
+    def fn(self, chain: ChainLike) -> _abi.Fn:
+        """The ABI entry for this call on ``chain``."""
+        return _abi.fn(ChainConfig.get_abi_set(chain), self.contract, self.name)
+
+    def rpc(self, chain: ChainLike, block: BlockTag) -> tuple[str, list[Any]]:
+        """The JSON-RPC (method, params) pair."""
+        tag = hex(block) if isinstance(block, int) else block
+        return ("eth_call", [{"to": self.to, "data": self.fn(chain).encode(*self.args)}, tag])
+
+
+@dataclass(frozen=True)
+class CallFailure:
+    """A call that reverted, hit no contract (empty return) or failed at the RPC level."""
+
+    call: Call
+    kind: str  # "empty" | "revert" | "rpc" | "decode"
+    reason: str
+    error: Any = None
+
+    def to_exception(self, ctx: RevertContext | None = None) -> OGPUError:
+        """A typed error for this failure."""
+        if self.kind == "revert" and ctx is not None:
+            info = extract_revert(self.error)
+            if info is not None:
+                return map_revert(info, ctx)
+        if self.kind == "rpc" and isinstance(self.error, RpcErrorObject):
+            return self.error.to_exception()
+        return TxRpcError(f"{self.call.contract}.{self.call.name} at {self.call.to}: {self.reason}")
+
+
+def _decode(call: Call, chain: ChainLike, raw: Any) -> Any:
+    if isinstance(raw, RpcErrorObject):
+        kind = "revert" if extract_revert(raw) is not None else "rpc"
+        return CallFailure(call, kind, raw.message, raw)
+    if not isinstance(raw, str) or not raw.startswith("0x"):
+        return CallFailure(call, "decode", f"unexpected eth_call result {raw!r}")
+    data = bytes.fromhex(raw[2:])
+    fn = call.fn(chain)
+    if not data and fn.outputs:
+        return CallFailure(call, "empty", "no contract code answered (empty return data)")
+    try:
+        return fn.decode(data)
+    except Exception as exc:  # eth_abi decoding errors
+        return CallFailure(call, "decode", f"undecodable return data: {exc}")
+
+
+def read_many(
+    calls: Sequence[Call],
+    chain: ChainLike | int | None = None,
+    *,
+    block: BlockTag = "latest",
+    extra: Sequence[tuple[str, Sequence[Any]]] = (),
+) -> tuple[list[Any], list[Any]]:
+    """Run ``calls`` (plus raw ``extra`` requests) in one batch.
+
+    Returns (decoded values or :class:`CallFailure` per call, raw results of ``extra``).
+    """
+    handle = ChainConfig.resolve(chain)
+    client = ChainConfig.rpc_client(handle)
+    requests = [c.rpc(handle, block) for c in calls] + [(m, list(p)) for m, p in extra]
+    raw = client.batch(requests)
+    values = [_decode(c, handle, r) for c, r in zip(calls, raw, strict=False)]
+    return values, raw[len(calls) :]
+
+
+def read(
+    calls: Sequence[Call],
+    chain: ChainLike | int | None = None,
+    *,
+    on_failure: Callable[[CallFailure], OGPUError] | None = None,
+    block: BlockTag = "latest",
+) -> list[Any]:
+    """Like :func:`read_many` but raises on the first failure (``on_failure`` maps it)."""
+    values, _ = read_many(calls, chain, block=block)
+    for value in values:
+        if isinstance(value, CallFailure):
+            raise (on_failure(value) if on_failure else value.to_exception())
+    return values
+
+
+def check_range(lower: Any, upper: Any) -> tuple[int, int | None]:
+    """Validate pagination bounds."""
+    if isinstance(lower, bool) or not isinstance(lower, int):
+        raise InvalidArgumentTypeError("lower", "an int", type(lower).__name__)
+    if upper is not None and (isinstance(upper, bool) or not isinstance(upper, int)):
+        raise InvalidArgumentTypeError("upper", "an int or None", type(upper).__name__)
+    if lower < 0 or (upper is not None and upper < lower):
+        raise ValidationError(
+            f"invalid range lower={lower}, upper={upper}: need 0 <= lower <= upper"
+        )
+    return lower, upper
+
+
+def _hex_int(value: Any) -> int:
+    if isinstance(value, RpcErrorObject):
+        raise value.to_exception()
+    return int(value, 16)
+
+
+def paginate(
+    chain: ChainLike | int | None,
+    count_call: Call,
+    page_call: Callable[[int, int], Call],
+    lower: int,
+    upper: int | None,
+    *,
+    on_failure: Callable[[CallFailure], OGPUError] | None = None,
+    drop_zero: bool = True,
+) -> tuple[list[Any], BlockTag]:
+    """Read ``[lower, upper)`` in pages of :data:`PAGE_SIZE`, all pages in one batch.
+
+    With ``upper=None`` the count is read first (with the block number, which pins the pages):
+    at most 2 round trips for any n (<= ceil(n/100)+1). Zero addresses are dropped.
+    Returns (items, block tag used).
+    """
+    lower, upper = check_range(lower, upper)
+    handle = ChainConfig.resolve(chain)
+    block: BlockTag = "latest"
+    if upper is None:
+        values, extra = read_many([count_call], handle, extra=[("eth_blockNumber", [])])
+        count = values[0]
+        if isinstance(count, CallFailure):
+            raise (on_failure(count) if on_failure else count.to_exception())
+        block = _hex_int(extra[0])
+        upper = int(count)
+    if upper <= lower:
+        return [], block
+    calls = [page_call(lo, min(lo + PAGE_SIZE, upper)) for lo in range(lower, upper, PAGE_SIZE)]
+    pages = read(calls, handle, on_failure=on_failure, block=block)
+    items: list[Any] = []
+    for page in pages:
+        for item in page:
+            if drop_zero and isinstance(item, str) and is_zero(item):
+                continue
+            items.append(to_checksum(item) if isinstance(item, str) else item)
+    return items, block

@@ -1,0 +1,129 @@
+"""Controller: task publishing, cancel and confirm (one function per contract method)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ogpu.chain._address import check_amount
+from ogpu.chain.signer import Signer
+from ogpu.protocol._base import ChainArg, addr, vault_lookups, write
+from ogpu.protocol._reads import Call, read
+from ogpu.protocol._revert import RevertContext
+from ogpu.protocol.nexus import _extract
+from ogpu.types.enums import Role
+from ogpu.types.errors import InvalidArgumentTypeError
+from ogpu.types.metadata import TaskParams
+from ogpu.types.receipt import Receipt
+
+__all__ = ["cancel_task", "confirm_response", "extract_task_address", "publish_task"]
+
+
+def _check_task_params(params: Any) -> tuple[str, str, int, int]:
+    if not isinstance(params, TaskParams):
+        raise InvalidArgumentTypeError("params", "a TaskParams", type(params).__name__)
+    source = addr(params.source, "params.source")
+    if not isinstance(params.config, str):
+        raise InvalidArgumentTypeError("params.config", "a str URL", type(params.config).__name__)
+    expiry = check_amount(params.expiryTime, argument="params.expiryTime")
+    payment = check_amount(params.payment, argument="params.payment")
+    return (source, params.config, expiry, payment)
+
+
+def publish_task(
+    params: TaskParams,
+    *,
+    signer: Signer | None = None,
+    receipt_timeout: float = 120,
+    deadline: float | None = None,
+    budget: float | None = None,
+    chain: ChainArg = None,
+    before_send: Callable[[], None] | None = None,
+) -> Receipt:
+    """``Controller.publishTask(params)``; signer defaults to ``CLIENT_PRIVATE_KEY``.
+
+    ``deadline`` (``time.monotonic()`` based) and ``budget`` bound the call: past the deadline
+    before broadcasting raises :class:`~ogpu.types.PublishTimeoutError` and sends nothing.
+    ``before_send`` runs right before signing. Use :func:`extract_task_address` on the receipt.
+    """
+    tup = _check_task_params(params)
+
+    def ctx(caller: str) -> RevertContext:
+        return RevertContext(
+            "Controller.publishTask",
+            caller,
+            owner_kind="source",
+            source=tup[0],
+            account=caller,
+            required=tup[3],
+            expiry=tup[2],
+            lookups=vault_lookups(chain, caller),
+        )
+
+    return write(
+        "Controller",
+        "publishTask",
+        (tup,),
+        signer=signer,
+        role=Role.CLIENT,
+        chain=chain,
+        ctx=ctx,
+        receipt_timeout=receipt_timeout,
+        deadline=deadline,
+        budget=budget,
+        before_send=before_send,
+    )
+
+
+def cancel_task(
+    task_address: str, *, signer: Signer | None = None, chain: ChainArg = None
+) -> Receipt:
+    """``Controller.cancelTask(task)``; only the task's client."""
+    task = addr(task_address, "task_address")
+    return write(
+        "Controller",
+        "cancelTask",
+        (task,),
+        signer=signer,
+        role=Role.CLIENT,
+        chain=chain,
+        ctx=lambda caller: RevertContext(
+            "Controller.cancelTask",
+            caller,
+            owner_kind="task",
+            task=task,
+            lookups={"expiry": lambda: read([Call(task, "Task", "getExpiryTime")], chain)[0]},
+        ),
+    )
+
+
+def confirm_response(
+    response_address: str, *, signer: Signer | None = None, chain: ChainArg = None
+) -> Receipt:
+    """``Controller.confirmResponse(response)``; only the task's client."""
+    response = addr(response_address, "response_address")
+
+    def task_of_response() -> str:
+        params = read([Call(response, "Response", "getResponseParams")], chain)[0]
+        return addr(params[0], "task")
+
+    return write(
+        "Controller",
+        "confirmResponse",
+        (response,),
+        signer=signer,
+        role=Role.CLIENT,
+        chain=chain,
+        ctx=lambda caller: RevertContext(
+            "Controller.confirmResponse",
+            caller,
+            owner_kind="task",
+            response=response,
+            lookups={"task": task_of_response},
+        ),
+    )
+
+
+def extract_task_address(receipt: Receipt, *, chain: ChainArg = None) -> str:
+    """The new task's address from a :func:`publish_task` receipt (``TaskPublished``)."""
+    return _extract(receipt, "TaskPublished", "task", chain)

@@ -1,0 +1,241 @@
+"""Fixtures of the ogpu-protocol test suite.
+
+From the ``ogpu_devnet`` plugin: ``devnet`` (session), ``devnet_isolated`` (evm_snapshot/revert
+around a test). Added here:
+
+- ``net``: the isolated devnet with ``ChainConfig`` pointed at it (current chain = devnet),
+  nonce caches cleared, and helpers to build protocol state through the SDK itself.
+- ``counting_proxy``: a loopback HTTP proxy in front of the devnet's JSON-RPC that counts
+  HTTP requests (= round trips), for the batching bounds.
+"""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from ogpu.chain import ChainConfig, ChainId, clear_all_nonce_caches
+from ogpu.ipfs import publish_to_ipfs
+from ogpu.protocol import Response, Source, Task, controller, nexus, vault
+from ogpu.types import DeliveryMethod, Environment, SourceParams, TaskParams
+
+ETHER = 10**18
+LOCKUP = 10**16
+
+
+@dataclass
+class Acct:
+    address: str
+    private_key: str
+
+
+class Net:
+    """The devnet plus SDK-driven builders for test state."""
+
+    def __init__(self, devnet: Any) -> None:
+        self.devnet = devnet
+        accts = [Acct(a.address, a.private_key) for a in devnet.accounts]
+        self.deployer, self.client, self.provider, self.master, self.other = accts[:5]
+        self.provider2 = accts[5]
+        self.accounts = accts
+        self._meta_url: str | None = None
+
+    @property
+    def rpc_url(self) -> str:
+        return str(self.devnet.rpc_url)
+
+    def now(self) -> int:
+        block = ChainConfig.rpc_client().request("eth_getBlockByNumber", ["latest", False])
+        return int(block["timestamp"], 16)
+
+    def increase_time(self, seconds: int) -> None:
+        client = ChainConfig.rpc_client()
+        client.request("evm_increaseTime", [seconds])
+        client.request("evm_mine", [])
+
+    def metadata_url(self) -> str:
+        if self._meta_url is None:
+            doc = {
+                "cpu": "https://example.org/compose.yml",
+                "nvidia": "",
+                "amd": "",
+                "name": "test source",
+                "description": "d",
+                "logoUrl": "",
+            }
+            self._meta_url = publish_to_ipfs(doc, filename="imageMetadata.json")
+        return self._meta_url
+
+    def source_params(
+        self,
+        *,
+        client: str | None = None,
+        delivery: int = 0,
+        envs: int = 1,
+        min_payment: int = 10,
+        min_lockup: int = 0,
+        max_expiry: int = 3600,
+    ) -> SourceParams:
+        return SourceParams(
+            client=client or self.client.address,
+            imageMetadataUrl=self.metadata_url(),
+            imageEnvironments=envs,
+            minPayment=min_payment,
+            minAvailableLockup=min_lockup,
+            maxExpiryDuration=max_expiry,
+            deliveryMethod=delivery,
+        )
+
+    def publish_source(self, **kwargs: Any) -> Source:
+        receipt = nexus.publish_source(self.source_params(**kwargs), signer=self.client.private_key)
+        return Source.load(nexus.extract_source_address(receipt))
+
+    def fund_client(self, amount: int = ETHER) -> None:
+        vault.deposit(self.client.address, amount, signer=self.client.private_key)
+
+    def publish_task(self, source: Source, *, payment: int = 100, ttl: int = 600) -> Task:
+        url = publish_to_ipfs(
+            {"function_name": "predict", "data": {"x": 1}}, filename="taskConfig.json"
+        )
+        params = TaskParams(
+            source=source.address, config=url, expiryTime=self.now() + ttl, payment=payment
+        )
+        receipt = controller.publish_task(params, signer=self.client.private_key)
+        return Task(controller.extract_task_address(receipt))
+
+    def stake_provider(self, provider: Acct | None = None, amount: int = LOCKUP) -> Acct:
+        prov = provider or self.provider
+        vault.deposit(prov.address, amount, signer=prov.private_key)
+        vault.lock(amount, signer=prov.private_key)
+        return prov
+
+    def register(self, source: Source, provider: Acct | None = None) -> Acct:
+        prov = self.stake_provider(provider)
+        nexus.register(source.address, prov.address, Environment.CPU, signer=prov.private_key)
+        return prov
+
+    def respond(
+        self, task: Task, provider: Acct, payload: dict[str, Any], payment: int = 50
+    ) -> Response:
+        """What a provider's source runtime does (test-only; the SDK exposes no such call)."""
+        from ogpu.chain import resolve_signer
+        from ogpu.protocol import _abi
+        from ogpu.protocol._revert import RevertContext
+        from ogpu.protocol._tx import transact
+
+        url = publish_to_ipfs(payload, filename="response.json")
+        fn = _abi.fn("mainnet", "Nexus", "submit" + "Response")
+        account = resolve_signer(provider.private_key)
+        transact(
+            to=ChainConfig.get_contract_address("NEXUS"),
+            data=fn.encode((task.address, provider.address, url, payment)),
+            signer=account,
+            ctx=RevertContext("test.respond", provider.address),
+        )
+        response = task.get_response_of(provider.address)
+        assert response is not None
+        return response
+
+    def full_task(
+        self, *, delivery: int = DeliveryMethod.MANUAL_CONFIRMATION.value
+    ) -> tuple[Source, Task]:
+        source = self.publish_source(delivery=delivery)
+        self.fund_client()
+        task = self.publish_task(source)
+        return source, task
+
+
+def _configure(url: str, devnet: Any) -> None:
+    ChainConfig.configure(
+        ChainId.OGPU_DEVNET,
+        rpc_url=url,
+        contracts=dict(devnet.contracts),
+        ipfs_publish_url=devnet.ipfs.publish_url,
+        ipfs_gateway_url=devnet.ipfs.gateway_url,
+    )
+    ChainConfig.set_chain(ChainId.OGPU_DEVNET)
+
+
+@pytest.fixture
+def net(devnet_isolated: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Net]:
+    """The isolated devnet, configured as the SDK's current chain."""
+    monkeypatch.setenv("OGPU_IPFS_PUBLISH_URL", devnet_isolated.ipfs.publish_url)
+    monkeypatch.setenv("OGPU_IPFS_GATEWAY", devnet_isolated.ipfs.gateway_url)
+    previous = ChainConfig.get_current_chain()
+    _configure(devnet_isolated.rpc_url, devnet_isolated)
+    clear_all_nonce_caches()
+    try:
+        yield Net(devnet_isolated)
+    finally:
+        clear_all_nonce_caches()
+        ChainConfig.reset_rpc(ChainId.OGPU_DEVNET)
+        ChainConfig.set_chain(previous)
+
+
+class CountingProxy:
+    """Forwards every POST to ``target`` and counts them (one count = one round trip)."""
+
+    def __init__(self, target: str, delay: float = 0.0) -> None:
+        self.target = target
+        self.delay = delay
+        self.count = 0
+        self.bodies: list[bytes] = []
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with proxy._lock:
+                    proxy.count += 1
+                    proxy.bodies.append(body)
+                if proxy.delay:
+                    time.sleep(proxy.delay)
+                req = urllib.request.Request(
+                    proxy.target, data=body, headers={"Content-Type": "application/json"}
+                )
+                with urllib.request.urlopen(req, timeout=60) as upstream:
+                    answer = upstream.read()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.count = 0
+            self.bodies.clear()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def counting_proxy(net: Net) -> Iterator[CountingProxy]:
+    """A counting proxy in front of the devnet; the SDK's devnet RPC goes through it."""
+    proxy = CountingProxy(net.rpc_url)
+    ChainConfig.configure(ChainId.OGPU_DEVNET, rpc_url=proxy.url)
+    try:
+        yield proxy
+    finally:
+        ChainConfig.configure(ChainId.OGPU_DEVNET, rpc_url=net.rpc_url)
+        proxy.close()
