@@ -1,0 +1,329 @@
+"""Client workflows: publish sources and tasks (uploading their documents), manage them."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from ogpu.chain import ChainConfig, check_amount, resolve_signer, to_checksum
+from ogpu.ipfs import IPFSTimeoutError, publish_to_ipfs
+from ogpu.protocol import Response, Source, Task, controller, nexus, terminal
+from ogpu.types import (
+    DeliveryMethod,
+    Environment,
+    InvalidArgumentTypeError,
+    PublishTimeoutError,
+    Receipt,
+    Role,
+    SourceInfo,
+    SourceMetadata,
+    SourceParams,
+    TaskExpiredError,
+    TaskInfo,
+    TaskInput,
+    TaskParams,
+    TxReceiptTimeoutError,
+    ValidationError,
+)
+
+logger = logging.getLogger("ogpu.client")
+
+SOURCE_METADATA_FILENAME = "imageMetadata.json"
+TASK_CONFIG_FILENAME = "taskConfig.json"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _client(private_key: Any) -> LocalAccount:
+    """The client's account: ``private_key`` or ``CLIENT_PRIVATE_KEY``."""
+    return resolve_signer(private_key, Role.CLIENT)
+
+
+def _publish_url() -> str | None:
+    # The devnet (and registered chains) name their own pinning service; None: ogpu.ipfs default.
+    return ChainConfig.get_ipfs_publish_url()
+
+
+def _chain_time() -> int:
+    """Timestamp of the latest block: the clock the contracts compare expiry times with."""
+    block = ChainConfig.get_web3().eth.get_block("latest")
+    return int(block["timestamp"])
+
+
+def _environment_mask(info: SourceInfo) -> int:
+    envs = info.imageEnvs
+    mask = 0
+    for flag, url in ((Environment.CPU, envs.cpu), (Environment.NVIDIA, envs.nvidia),
+                      (Environment.AMD, envs.amd)):  # fmt: skip
+        if not isinstance(url, str):
+            raise InvalidArgumentTypeError("imageEnvs", "docker-compose URLs as str", repr(url))
+        if url:
+            mask |= int(flag)
+    if mask == 0:
+        raise ValidationError(
+            "imageEnvs names no environment: give at least one docker-compose URL"
+        )
+    return mask
+
+
+def _checked_source(info: Any) -> tuple[SourceMetadata, int, int]:
+    """Validate ``info``; return its metadata document, environment mask and delivery method."""
+    if not isinstance(info, SourceInfo):
+        raise InvalidArgumentTypeError("info", "a SourceInfo", type(info).__name__)
+    for name in ("name", "description", "logoUrl"):
+        if not isinstance(getattr(info, name), str):
+            raise InvalidArgumentTypeError(
+                f"info.{name}", "a str", type(getattr(info, name)).__name__
+            )
+    for name in ("minPayment", "minAvailableLockup", "maxExpiryDuration"):
+        check_amount(getattr(info, name), argument=f"info.{name}")
+    delivery = info.deliveryMethod
+    if not isinstance(delivery, DeliveryMethod):
+        raise InvalidArgumentTypeError("info.deliveryMethod", "a DeliveryMethod", repr(delivery))
+    metadata = SourceMetadata(
+        cpu=info.imageEnvs.cpu,
+        nvidia=info.imageEnvs.nvidia,
+        amd=info.imageEnvs.amd,
+        name=info.name,
+        description=info.description,
+        logoUrl=info.logoUrl,
+    )
+    return metadata, _environment_mask(info), int(delivery.value)
+
+
+def _source_params(
+    info: SourceInfo, client: str, url: str, mask: int, delivery: int
+) -> SourceParams:
+    return SourceParams(
+        client=client,
+        imageMetadataUrl=url,
+        imageEnvironments=mask,
+        minPayment=info.minPayment,
+        minAvailableLockup=info.minAvailableLockup,
+        maxExpiryDuration=info.maxExpiryDuration,
+        privacyEnabled=False,
+        optionalParamsUrl="",
+        deliveryMethod=delivery,
+        lastUpdateTime=int(time.time()),
+    )
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def publish_source(info: SourceInfo, private_key: str | None = None) -> Source:
+    """Publish a source: upload its metadata, send ``Nexus.publishSource``, return the Source.
+
+    The metadata document (``imageMetadata.json``: cpu, nvidia, amd, name, description,
+    logoUrl) goes to IPFS; its URL and the environments that have a docker-compose URL go
+    on chain. Signs with ``private_key`` or ``CLIENT_PRIVATE_KEY``.
+
+    Example::
+
+        source = publish_source(SourceInfo(
+            name="sentiment", description="word counts and sentiment", logoUrl="",
+            imageEnvs=ImageEnvironments(cpu="https://.../docker-compose.yml"),
+            minPayment=10**15, minAvailableLockup=0, maxExpiryDuration=3600,
+            deliveryMethod=DeliveryMethod.FIRST_RESPONSE,
+        ))
+    """
+    metadata, mask, delivery = _checked_source(info)
+    account = _client(private_key)
+    url = publish_to_ipfs(
+        metadata.to_dict(), filename=SOURCE_METADATA_FILENAME, publish_url=_publish_url()
+    )
+    logger.info("source metadata published at %s", url)
+    params = _source_params(info, str(account.address), url, mask, delivery)
+    receipt = nexus.publish_source(params, signer=account)
+    source = Source(nexus.extract_source_address(receipt))
+    logger.info("source %s published (tx %s)", source.address, receipt.tx_hash)
+    return source
+
+
+def update_source(
+    source: Source | str, info: SourceInfo, private_key: str | None = None
+) -> Receipt:
+    """Replace a source's parameters and metadata (``Nexus.updateSource``); only its client."""
+    address = to_checksum(source, argument="source")
+    metadata, mask, delivery = _checked_source(info)
+    account = _client(private_key)
+    client = Source(address).get_client()  # keep the owner when an agent signs
+    url = publish_to_ipfs(
+        metadata.to_dict(), filename=SOURCE_METADATA_FILENAME, publish_url=_publish_url()
+    )
+    params = _source_params(info, str(client), url, mask, delivery)
+    receipt = nexus.update_source(address, params, signer=account)
+    logger.info("source %s updated (tx %s)", address, receipt.tx_hash)
+    return receipt
+
+
+def inactivate_source(source: Source | str, private_key: str | None = None) -> Receipt:
+    """Inactivate a source for good (``Nexus.inactivateSource``); only its client."""
+    address = to_checksum(source, argument="source")
+    receipt = nexus.inactivate_source(address, signer=_client(private_key))
+    logger.info("source %s inactivated (tx %s)", address, receipt.tx_hash)
+    return receipt
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+def _checked_task(info: Any) -> tuple[str, dict[str, Any], int, int]:
+    if not isinstance(info, TaskInfo):
+        raise InvalidArgumentTypeError("info", "a TaskInfo", type(info).__name__)
+    source = to_checksum(info.source, argument="info.source")
+    if not isinstance(info.config, TaskInput):
+        raise InvalidArgumentTypeError("info.config", "a TaskInput", type(info.config).__name__)
+    if not isinstance(info.config.function_name, str) or not info.config.function_name:
+        raise ValidationError("info.config.function_name must be a non-empty str")
+    expiry = check_amount(info.expiryTime, argument="info.expiryTime")
+    payment = check_amount(info.payment, argument="info.payment")
+    return source, info.config.to_dict(), expiry, payment
+
+
+def _positive(value: Any, argument: str, *, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValidationError(f"{argument} must be a positive number of seconds, got {value!r}")
+
+
+def publish_task(
+    info: TaskInfo,
+    private_key: str | None = None,
+    *,
+    ipfs_timeout: float = 30,
+    ipfs_retries: int = 2,
+    ipfs_backoff: float = 0.5,
+    receipt_timeout: float = 120,
+    total_timeout: float | None = None,
+) -> Task:
+    """Publish a task: upload its config, send ``Controller.publishTask``, return the Task.
+
+    The config document (``taskConfig.json``: ``{"function_name", "data", ...extra}``) goes
+    to IPFS and its URL on chain; ``info.payment`` is frozen from the client's Vault balance.
+    A task whose ``expiryTime`` is not after the chain's current time is refused with
+    :class:`TaskExpiredError` before the upload, and checked again right before signing.
+    ``total_timeout`` bounds the whole call (upload, sending, receipt): when it runs out,
+    :class:`PublishTimeoutError` is raised (nothing is sent if it runs out before sending).
+
+    Example::
+
+        task = publish_task(TaskInfo(
+            source=source.address,
+            config=TaskInput(function_name="analyze", data={"text": "good day"}),
+            expiryTime=now + 600, payment=10**16,
+        ))
+    """
+    source, config, expiry, payment = _checked_task(info)
+    _positive(ipfs_timeout, "ipfs_timeout")
+    _positive(receipt_timeout, "receipt_timeout")
+    _positive(total_timeout, "total_timeout", allow_none=True)
+    if isinstance(ipfs_retries, bool) or not isinstance(ipfs_retries, int) or ipfs_retries < 0:
+        raise ValidationError(f"ipfs_retries must be a non-negative int, got {ipfs_retries!r}")
+    if (
+        isinstance(ipfs_backoff, bool)
+        or not isinstance(ipfs_backoff, (int, float))
+        or ipfs_backoff < 0
+    ):
+        raise ValidationError(f"ipfs_backoff must be a non-negative number, got {ipfs_backoff!r}")
+    account = _client(private_key)
+
+    started = time.monotonic()
+    deadline = started + total_timeout if total_timeout is not None else None
+
+    def remaining(stage: str) -> float | None:
+        if deadline is None or total_timeout is None:
+            return None
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise PublishTimeoutError(total_timeout, stage)
+        return left
+
+    def refuse_if_expired() -> None:
+        now = _chain_time()
+        if expiry <= now:
+            raise TaskExpiredError("", expiry)
+
+    refuse_if_expired()
+    budget = remaining("ipfs upload")
+    try:
+        url = publish_to_ipfs(
+            config,
+            filename=TASK_CONFIG_FILENAME,
+            timeout=ipfs_timeout if budget is None else min(ipfs_timeout, budget),
+            retries=ipfs_retries,
+            backoff=ipfs_backoff,
+            publish_url=_publish_url(),
+            deadline=budget,
+        )
+    except IPFSTimeoutError as exc:
+        if deadline is not None and total_timeout is not None and time.monotonic() >= deadline:
+            raise PublishTimeoutError(total_timeout, "ipfs upload") from exc
+        raise
+    logger.info("task config published at %s", url)
+
+    budget = remaining("pre-transaction")
+    params = TaskParams(source=source, config=url, expiryTime=expiry, payment=payment)
+    try:
+        receipt = controller.publish_task(
+            params,
+            signer=account,
+            receipt_timeout=receipt_timeout if budget is None else min(receipt_timeout, budget),
+            deadline=deadline,
+            budget=total_timeout,
+            before_send=refuse_if_expired,
+        )
+    except TxReceiptTimeoutError as exc:
+        if deadline is not None and total_timeout is not None and time.monotonic() >= deadline:
+            raise PublishTimeoutError(total_timeout, "receipt") from exc
+        raise
+    task = Task(controller.extract_task_address(receipt))
+    logger.info("task %s published on source %s (tx %s)", task.address, source, receipt.tx_hash)
+    return task
+
+
+def cancel_task(task: Task | str, private_key: str | None = None) -> Receipt:
+    """Cancel a task (``Controller.cancelTask``): allowed while NEW, or once expired.
+
+    The frozen payment returns to the client's Vault balance.
+    """
+    address = to_checksum(task, argument="task")
+    receipt = controller.cancel_task(address, signer=_client(private_key))
+    logger.info("task %s canceled (tx %s)", address, receipt.tx_hash)
+    return receipt
+
+
+# --------------------------------------------------------------------------- responses, agents
+
+
+def confirm_response(response_address: Response | str, private_key: str | None = None) -> str:
+    """Confirm a response (``Controller.confirmResponse``); returns the transaction hash.
+
+    The task becomes FINALIZED and its provider is paid.
+    """
+    address = to_checksum(response_address, argument="response_address")
+    receipt = controller.confirm_response(address, signer=_client(private_key))
+    logger.info("response %s confirmed (tx %s)", address, receipt.tx_hash)
+    return receipt.tx_hash
+
+
+def set_agent(agent: str, value: bool, private_key: str | None = None) -> str:
+    """Authorise (``value=True``) or revoke an agent for the client; returns the tx hash."""
+    address = to_checksum(agent, argument="agent")
+    if not isinstance(value, bool):
+        raise InvalidArgumentTypeError("value", "a bool", type(value).__name__)
+    receipt = terminal.set_agent(address, value, signer=_client(private_key))
+    logger.info("agent %s %s (tx %s)", address, "set" if value else "revoked", receipt.tx_hash)
+    return receipt.tx_hash
+
+
+def get_task_responses(
+    task_address: Task | str, lower: int = 0, upper: int | None = None
+) -> list[Response]:
+    """The responses submitted for a task (``upper=None``: all of them)."""
+    address = to_checksum(task_address, argument="task_address")
+    return list(Task(address).get_responses(lower, upper))

@@ -1,0 +1,209 @@
+"""The public watchers: one async generator per Nexus event of interest."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from eth_abi.abi import decode
+from eth_typing import ChecksumAddress
+from eth_utils.crypto import keccak
+from ogpu.events import _chain
+from ogpu.events._models import (
+    AttemptedEvent,
+    RegisteredEvent,
+    ResponseStatusChangedEvent,
+    ResponseSubmittedEvent,
+    TaskPublishedEvent,
+    TaskStatusChangedEvent,
+)
+from ogpu.events._poller import JsonRpc, stream_logs
+from ogpu.protocol import Response, Source, Task
+from ogpu.types import ResponseStatus, TaskStatus
+
+logger = logging.getLogger("ogpu.events")
+
+E = TypeVar("E")
+
+
+@dataclass(frozen=True)
+class _EventSpec:
+    """A Nexus event: its name, topic and the ABI types of its (non-indexed) fields."""
+
+    name: str
+    topic: str
+    names: tuple[str, ...]
+    types: tuple[str, ...]
+
+    def decode(self, log: dict[str, Any]) -> dict[str, Any]:
+        data = log["data"]
+        raw = bytes.fromhex(data[2:] if isinstance(data, str) else bytes(data).hex())
+        values = decode(list(self.types), raw)
+        return {
+            n: _chain.checksum(v) if t == "address" else v
+            for n, t, v in zip(self.names, self.types, values, strict=True)
+        }
+
+
+_SPECS: dict[str, _EventSpec] = {}
+
+
+def _spec(name: str) -> _EventSpec:
+    """The event ``name`` as the bundled Nexus ABI describes it."""
+    if name not in _SPECS:
+        entry = next(
+            e for e in _chain.nexus_abi() if e.get("type") == "event" and e["name"] == name
+        )
+        if any(i.get("indexed") for i in entry["inputs"]):  # the deployed ABI indexes none
+            raise _chain.EventsConfigError(f"Nexus event {name} has indexed fields")
+        types = tuple(i["type"] for i in entry["inputs"])
+        signature = f"{name}({','.join(types)})"
+        _SPECS[name] = _EventSpec(
+            name=name,
+            topic="0x" + keccak(text=signature).hex(),
+            names=tuple(i["name"] for i in entry["inputs"]),
+            types=types,
+        )
+    return _SPECS[name]
+
+
+def _address_of(target: Any) -> ChecksumAddress:
+    return _chain.checksum(getattr(target, "address", target))
+
+
+async def _watch(
+    event: str,
+    keep: Callable[[dict[str, Any]], bool],
+    build: Callable[[dict[str, Any], dict[str, Any]], E],
+    from_block: int | None,
+    poll_interval: float,
+) -> AsyncGenerator[E, None]:
+    spec = _spec(event)
+    stream = stream_logs(
+        JsonRpc(),
+        address=_chain.nexus_address(),
+        topics=[spec.topic],
+        from_block=from_block,
+        poll_interval=poll_interval,
+    )
+    try:
+        async for log in stream:
+            values = spec.decode(log)
+            if keep(values):
+                position = {
+                    "block_number": int(str(log["blockNumber"]), 0),
+                    "transaction_hash": str(log["transactionHash"]),
+                    "log_index": int(str(log["logIndex"]), 0),
+                }
+                logger.debug("%s at block %d", event, position["block_number"])
+                yield build(values, position)
+    finally:
+        await stream.aclose()  # uninstalls the filter now, not at garbage collection
+
+
+def watch_task_published(
+    source: Source | str, from_block: int | None = None, poll_interval: float = 2.0
+) -> AsyncGenerator[TaskPublishedEvent, None]:
+    """Yield a TaskPublishedEvent for each task published on ``source``.
+
+    Example::
+
+        async for event in watch_task_published(source, from_block=0):
+            print(event.task.address, event.block_number)
+    """
+    address = _address_of(source)
+    return _watch(
+        "TaskPublished",
+        lambda v: v["source"] == address,
+        lambda v, pos: TaskPublishedEvent(task=Task(v["task"]), source=Source(v["source"]), **pos),
+        from_block,
+        poll_interval,
+    )
+
+
+def watch_attempted(
+    task: Task | str, from_block: int | None = None, poll_interval: float = 2.0
+) -> AsyncGenerator[AttemptedEvent, None]:
+    """Yield an AttemptedEvent for each provider attempting ``task``."""
+    address = _address_of(task)
+    return _watch(
+        "Attempted",
+        lambda v: v["task"] == address,
+        lambda v, pos: AttemptedEvent(
+            task=Task(v["task"]),
+            provider=v["provider"],
+            suggested_payment=int(v["suggestedPayment"]),
+            **pos,
+        ),
+        from_block,
+        poll_interval,
+    )
+
+
+def watch_response_submitted(
+    task: Task | str, from_block: int | None = None, poll_interval: float = 2.0
+) -> AsyncGenerator[ResponseSubmittedEvent, None]:
+    """Yield a ResponseSubmittedEvent for each response a provider sends for ``task``."""
+    address = _address_of(task)
+    return _watch(
+        "ResponseSubmitted",
+        lambda v: v["task"] == address,
+        lambda v, pos: ResponseSubmittedEvent(
+            response=Response(v["response"]), task=Task(v["task"]), **pos
+        ),
+        from_block,
+        poll_interval,
+    )
+
+
+def watch_response_status_changed(
+    response: Response | str, from_block: int | None = None, poll_interval: float = 2.0
+) -> AsyncGenerator[ResponseStatusChangedEvent, None]:
+    """Yield a ResponseStatusChangedEvent each time ``response`` changes status."""
+    address = _address_of(response)
+    return _watch(
+        "ResponseStatusChanged",
+        lambda v: v["response"] == address,
+        lambda v, pos: ResponseStatusChangedEvent(
+            response=Response(v["response"]), status=ResponseStatus(v["status"]), **pos
+        ),
+        from_block,
+        poll_interval,
+    )
+
+
+def watch_task_status_changed(
+    task: Task | str, from_block: int | None = None, poll_interval: float = 2.0
+) -> AsyncGenerator[TaskStatusChangedEvent, None]:
+    """Yield a TaskStatusChangedEvent each time ``task`` changes status."""
+    address = _address_of(task)
+    return _watch(
+        "TaskStatusChanged",
+        lambda v: v["task"] == address,
+        lambda v, pos: TaskStatusChangedEvent(
+            task=Task(v["task"]), status=TaskStatus(v["status"]), **pos
+        ),
+        from_block,
+        poll_interval,
+    )
+
+
+def watch_registered(
+    source: Source | str, from_block: int | None = None, poll_interval: float = 2.0
+) -> AsyncGenerator[RegisteredEvent, None]:
+    """Yield a RegisteredEvent for each provider registering to ``source``."""
+    address = _address_of(source)
+    return _watch(
+        "Registered",
+        lambda v: v["source"] == address,
+        lambda v, pos: RegisteredEvent(
+            provider=v["provider"],
+            registrant_id=int(v["registrantId"]),
+            source=Source(v["source"]),
+            **pos,
+        ),
+        from_block,
+        poll_interval,
+    )
