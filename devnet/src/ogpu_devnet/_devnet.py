@@ -1,0 +1,188 @@
+"""``Devnet``: the chain, its JSON-RPC server and a mock pinning service, started together."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ogpu_devnet.chain import (
+    DEFAULT_CHAIN_ID,
+    DevAccount,
+    DevnetChain,
+    DevnetError,
+    StateDirError,
+)
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+    from ogpu_devnet.ipfs import MockPinningService
+    from ogpu_devnet.rpc import RPCServer
+
+DEFAULT_UNBONDING_PERIOD = 60
+"""Seconds between Vault.unbond and a possible claim on the devnet (small for tests)."""
+
+DEFAULT_MIN_LOCKUP_PER_SOURCE = 10**15
+"""Wei a provider must lock per registered source on the devnet (0.001 ether)."""
+
+CONTRACT_KEYS = ("NEXUS", "CONTROLLER", "TERMINAL", "VAULT", "MANAGER")
+
+
+class Devnet:
+    """A local OpenGPU network: py-evm chain with the protocol deployed, JSON-RPC, pinning service.
+
+    Use as a context manager (or call :meth:`start` / :meth:`stop`). Ports 0 pick free ports.
+    With ``state_dir``, chain state (``state_dir/chain``) and pinned content
+    (``state_dir/ipfs``) survive a restart; without it everything lives in memory.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        rpc_port: int = 0,
+        ipfs_port: int = 0,
+        state_dir: str | os.PathLike[str] | None = None,
+        chain_id: int = DEFAULT_CHAIN_ID,
+        unbonding_period: int = DEFAULT_UNBONDING_PERIOD,
+        min_lockup_per_source: int = DEFAULT_MIN_LOCKUP_PER_SOURCE,
+    ) -> None:
+        """Configure the network; nothing starts before :meth:`start`."""
+        for name, value in (
+            ("rpc_port", rpc_port),
+            ("ipfs_port", ipfs_port),
+            ("unbonding_period", unbonding_period),
+            ("min_lockup_per_source", min_lockup_per_source),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise DevnetConfigError(f"{name} must be a non-negative integer")
+        if rpc_port > 65535 or ipfs_port > 65535:
+            raise DevnetConfigError("ports must be between 0 and 65535")
+        self.host = host
+        self.state_dir = Path(state_dir) if state_dir is not None else None
+        self.chain_id = chain_id
+        self.unbonding_period = unbonding_period
+        self.min_lockup_per_source = min_lockup_per_source
+        self._rpc_port = rpc_port
+        self._ipfs_port = ipfs_port
+        self.chain: DevnetChain | None = None
+        self.rpc: RPCServer | None = None
+        self.ipfs: MockPinningService | None = None
+        self.contracts: dict[str, str] = {}
+        self.accounts: list[DevAccount] = []
+
+    def __repr__(self) -> str:
+        state = f"rpc_url={self.rpc_url!r}" if self.rpc is not None else "stopped"
+        return f"Devnet(chain_id={self.chain_id}, {state})"
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> Devnet:
+        """Start the chain (deploying the protocol on a fresh chain), RPC and pinning service."""
+        if self.rpc is not None:
+            return self
+        from ogpu_devnet.rpc import RPCServer
+
+        try:
+            self.chain = DevnetChain(
+                chain_id=self.chain_id,
+                state_dir=self.state_dir / "chain" if self.state_dir is not None else None,
+                params={
+                    "unbonding_period": self.unbonding_period,
+                    "min_lockup_per_source": self.min_lockup_per_source,
+                },
+            )
+            self.accounts = list(self.chain.accounts)
+            self.rpc = RPCServer(self.chain, self.host, self._rpc_port).start()
+            self.ipfs = self._start_ipfs()
+            if self.chain.restored:
+                contracts = self.chain.meta.get("contracts")
+                if not isinstance(contracts, dict) or not contracts:
+                    raise StateDirError(
+                        f"{self.state_dir} holds an incomplete devnet (deployment never "
+                        "finished); remove the directory and start again"
+                    )
+                self.contracts = dict(contracts)
+            else:
+                self.contracts = self._deploy()
+                self.chain.save_meta(contracts=self.contracts)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_ipfs(self) -> MockPinningService:
+        from ogpu_devnet.ipfs import MockPinningService
+
+        kwargs: dict[str, Any] = {"host": self.host, "port": self._ipfs_port}
+        if self.state_dir is not None:
+            kwargs["state_dir"] = self.state_dir / "ipfs"
+        service = MockPinningService(**kwargs)
+        service.start()
+        return service
+
+    def _deploy(self) -> dict[str, str]:
+        from ogpu_devnet.contracts import deploy_protocol
+
+        result = deploy_protocol(
+            self.web3(),
+            self.accounts[0].private_key,
+            unbonding_period=self.unbonding_period,
+            min_lockup_per_source=self.min_lockup_per_source,
+        )
+        return {str(k): str(v) for k, v in result.items()}
+
+    def stop(self) -> None:
+        """Stop the servers and close the journal (idempotent)."""
+        if self.ipfs is not None:
+            self.ipfs.stop()
+            self.ipfs = None
+        if self.rpc is not None:
+            self.rpc.stop()
+            self.rpc = None
+        if self.chain is not None:
+            self.chain.close()
+
+    def __enter__(self) -> Devnet:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ access
+
+    @property
+    def rpc_url(self) -> str:
+        """``http://host:port`` of the JSON-RPC server."""
+        if self.rpc is None:
+            raise DevnetNotRunningError("the devnet is not running; call start() first")
+        return self.rpc.url
+
+    def web3(self, timeout: float = 30) -> Web3:
+        """A fresh web3.py client (HTTPProvider) connected to this devnet."""
+        from web3 import Web3
+
+        return Web3(Web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": timeout}))
+
+    def manifest(self) -> dict[str, Any]:
+        """Everything a client needs: URLs, chain id, contract addresses, funded accounts."""
+        if self.ipfs is None:
+            raise DevnetNotRunningError("the devnet is not running; call start() first")
+        return {
+            "rpc_url": self.rpc_url,
+            "chain_id": self.chain_id,
+            "contracts": dict(self.contracts),
+            "ipfs_publish_url": self.ipfs.publish_url,
+            "ipfs_gateway_url": self.ipfs.gateway_url,
+            "accounts": [
+                {"address": a.address, "private_key": a.private_key} for a in self.accounts
+            ],
+        }
+
+
+class DevnetConfigError(DevnetError, ValueError):
+    """An invalid Devnet setting."""
+
+
+class DevnetNotRunningError(DevnetError, RuntimeError):
+    """The devnet was used before start() or after stop()."""

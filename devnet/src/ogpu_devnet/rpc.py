@@ -1,0 +1,986 @@
+"""JSON-RPC 2.0 over HTTP for the devnet chain, answering the way geth and anvil answer.
+
+The server binds loopback by default, serves each connection in its own thread and executes
+everything against one :class:`~ogpu_devnet.chain.DevnetChain` whose lock serialises state access.
+Reverts are reported as geth and anvil report them (``code`` 3, ``message`` "execution reverted:
+<reason>", ``data`` the raw revert data) so web3.py raises ``ContractLogicError`` with the reason.
+Malformed requests get JSON-RPC errors (-32700, -32600, -32601, -32602), never a dead server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import rlp  # type: ignore[import-untyped]
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+from ogpu_devnet._version import __version__
+from ogpu_devnet.chain import (
+    CallParams,
+    DevnetChain,
+    DevnetError,
+    ExecutionError,
+    ExecutionRevertedError,
+    InvalidParamsError,
+    LogEntry,
+    LogFilter,
+    TransactionRejectedError,
+)
+
+logger = logging.getLogger("ogpu_devnet.rpc")
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+SERVER_ERROR = -32000
+REVERT_ERROR = 3
+
+MAX_BODY_BYTES = 32 * 1024 * 1024
+MAX_BATCH = 1000
+MAX_LOG_RANGE = 100_000
+_TAGS = ("latest", "earliest", "pending", "safe", "finalized")
+_PRIORITY_FEE = 10**9
+
+
+class RPCError(Exception):
+    """A JSON-RPC error answer (internal to the server; never leaves it as an exception)."""
+
+    def __init__(self, code: int, message: str, data: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``error`` member of the response."""
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            error["data"] = self.data
+        return error
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _quantity(value: Any, what: str = "quantity") -> int:
+    if isinstance(value, bool):
+        raise InvalidParamsError(f"invalid {what}: {value!r}")
+    if isinstance(value, int):
+        if value < 0:
+            raise InvalidParamsError(f"invalid {what}: negative")
+        return value
+    if isinstance(value, str) and value[:2] in ("0x", "0X") and len(value) > 2:
+        try:
+            return int(value, 16)
+        except ValueError:
+            pass
+    raise InvalidParamsError(f"invalid {what}: {value!r} (expected a 0x-prefixed hex number)")
+
+
+def _data(value: Any, what: str = "data") -> bytes:
+    if isinstance(value, str) and value[:2] in ("0x", "0X"):
+        body = value[2:]
+        if len(body) % 2:
+            body = "0" + body
+        try:
+            return bytes.fromhex(body)
+        except ValueError:
+            pass
+    raise InvalidParamsError(f"invalid {what}: expected 0x-prefixed hex bytes")
+
+
+def _address(value: Any) -> bytes:
+    raw = _data(value, "address")
+    if len(raw) != 20:
+        raise InvalidParamsError("invalid address: expected 20 bytes")
+    return raw
+
+
+def _hash32(value: Any, what: str = "hash") -> bytes:
+    raw = _data(value, what)
+    if len(raw) != 32:
+        raise InvalidParamsError(f"invalid {what}: expected 32 bytes")
+    return raw
+
+
+def _hex(value: int) -> str:
+    return hex(value)
+
+
+def _hexdata(value: bytes | None) -> str | None:
+    return None if value is None else "0x" + bytes(value).hex()
+
+
+def _param(params: list[Any], index: int, default: Any = None) -> Any:
+    return params[index] if len(params) > index and params[index] is not None else default
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _tx_type(tx: Any) -> int:
+    return int(getattr(tx, "type_id", None) or 0)
+
+
+def _format_tx(tx: Any, block: Any | None, index: int | None) -> dict[str, Any]:
+    kind = _tx_type(tx)
+    out: dict[str, Any] = {
+        "type": _hex(kind),
+        "hash": _hexdata(tx.hash),
+        "nonce": _hex(tx.nonce),
+        "blockHash": _hexdata(block.hash) if block is not None else None,
+        "blockNumber": _hex(block.number) if block is not None else None,
+        "transactionIndex": _hex(index) if index is not None else None,
+        "from": to_checksum_address(tx.sender),
+        "to": to_checksum_address(tx.to) if tx.to else None,
+        "value": _hex(tx.value),
+        "gas": _hex(tx.gas),
+        "input": _hexdata(tx.data),
+    }
+    if kind >= 2:
+        base_fee = int(block.header.base_fee_per_gas) if block is not None else 0
+        out["maxFeePerGas"] = _hex(tx.max_fee_per_gas)
+        out["maxPriorityFeePerGas"] = _hex(tx.max_priority_fee_per_gas)
+        out["gasPrice"] = _hex(
+            min(tx.max_fee_per_gas, tx.max_priority_fee_per_gas + base_fee)
+            if block is not None
+            else tx.max_fee_per_gas
+        )
+    else:
+        out["gasPrice"] = _hex(tx.gas_price)
+    if kind >= 1:
+        out["chainId"] = _hex(tx.chain_id)
+        out["accessList"] = [
+            {
+                "address": to_checksum_address(address),
+                "storageKeys": ["0x" + int(slot).to_bytes(32, "big").hex() for slot in slots],
+            }
+            for address, slots in tx.access_list
+        ]
+        out["v"] = _hex(tx.y_parity)
+        out["yParity"] = _hex(tx.y_parity)
+    else:
+        out["v"] = _hex(tx.v)
+        if tx.v >= 35:
+            out["chainId"] = _hex((tx.v - 35) // 2)
+    out["r"] = _hex(tx.r)
+    out["s"] = _hex(tx.s)
+    return out
+
+
+def _format_block(block: Any, full: bool, *, pending: bool = False) -> dict[str, Any]:
+    header = block.header
+    if full:
+        transactions: list[Any] = [
+            _format_tx(tx, None if pending else block, None if pending else i)
+            for i, tx in enumerate(block.transactions)
+        ]
+    else:
+        transactions = [_hexdata(tx.hash) for tx in block.transactions]
+    out: dict[str, Any] = {
+        "number": _hex(header.block_number),
+        "hash": None if pending else _hexdata(header.hash),
+        "parentHash": _hexdata(header.parent_hash),
+        "nonce": None if pending else _hexdata(header.nonce),
+        "mixHash": _hexdata(header.mix_hash),
+        "sha3Uncles": _hexdata(header.uncles_hash),
+        "logsBloom": "0x" + int(header.bloom).to_bytes(256, "big").hex(),
+        "transactionsRoot": _hexdata(header.transaction_root),
+        "stateRoot": _hexdata(header.state_root),
+        "receiptsRoot": _hexdata(header.receipt_root),
+        "miner": to_checksum_address(header.coinbase),
+        "difficulty": _hex(header.difficulty),
+        "totalDifficulty": _hex(header.difficulty),
+        "extraData": _hexdata(header.extra_data),
+        "size": _hex(len(rlp.encode(block))),
+        "gasLimit": _hex(header.gas_limit),
+        "gasUsed": _hex(header.gas_used),
+        "timestamp": _hex(header.timestamp),
+        "transactions": transactions,
+        "uncles": [],
+        "baseFeePerGas": _hex(header.base_fee_per_gas),
+        "withdrawals": [],
+        "withdrawalsRoot": _hexdata(header.withdrawals_root),
+        "blobGasUsed": _hex(header.blob_gas_used),
+        "excessBlobGas": _hex(header.excess_blob_gas),
+        "parentBeaconBlockRoot": _hexdata(header.parent_beacon_block_root),
+    }
+    requests_hash = getattr(header, "requests_hash", None)
+    if requests_hash is not None:
+        out["requestsHash"] = _hexdata(requests_hash)
+    return out
+
+
+def _format_log(entry: LogEntry) -> dict[str, Any]:
+    return {
+        "address": to_checksum_address(entry.address),
+        "topics": [_hexdata(t) for t in entry.topics],
+        "data": _hexdata(entry.data),
+        "blockNumber": _hex(entry.block_number),
+        "blockHash": _hexdata(entry.block_hash),
+        "transactionHash": _hexdata(entry.transaction_hash),
+        "transactionIndex": _hex(entry.transaction_index),
+        "logIndex": _hex(entry.log_index),
+        "removed": False,
+    }
+
+
+# --------------------------------------------------------------------------- filters
+
+
+@dataclass
+class _Filter:
+    kind: str  # "logs" | "blocks" | "pending"
+    cursor: int  # next block number to scan
+    spec: dict[str, Any] | None = None
+
+
+class RPCMethods:
+    """The JSON-RPC methods, each taking the positional ``params`` list."""
+
+    def __init__(self, chain: DevnetChain) -> None:
+        """Serve ``chain``."""
+        self.chain = chain
+        self._filters: dict[int, _Filter] = {}
+        self._filter_counter = 0
+        self.methods: dict[str, Callable[[list[Any]], Any]] = {
+            name[len("rpc_") :]: getattr(self, name)
+            for name in dir(self)
+            if name.startswith("rpc_")
+        }
+        aliases = {
+            "anvil_snapshot": "evm_snapshot",
+            "anvil_revert": "evm_revert",
+            "anvil_increaseTime": "evm_increaseTime",
+            "anvil_setNextBlockTimestamp": "evm_setNextBlockTimestamp",
+            "anvil_mine": "hardhat_mine",
+        }
+        for alias, target in aliases.items():
+            self.methods[alias] = self.methods[target]
+        chain.add_revert_listener(self._on_revert)
+
+    def _on_revert(self, head: int) -> None:
+        # Blocks after the new head are gone; filters resume right after it.
+        for flt in self._filters.values():
+            flt.cursor = min(flt.cursor, head + 1)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _block_number_param(self, value: Any, default: str = "latest") -> int | str:
+        if value is None:
+            return default
+        if isinstance(value, dict):
+            if "blockHash" in value:
+                block = self.chain.block_by_hash(_hash32(value["blockHash"], "block hash"))
+                if block is None:
+                    raise InvalidParamsError("unknown block hash")
+                return int(block.number)
+            if "blockNumber" in value:
+                return self._block_number_param(value["blockNumber"], default)
+            raise InvalidParamsError("invalid block identifier object")
+        if isinstance(value, str) and value in _TAGS:
+            return value
+        number = _quantity(value, "block number")
+        return number
+
+    def _state_tag(self, value: Any) -> int | str:
+        tag = self._block_number_param(value)
+        if isinstance(tag, int) and tag > self.chain.block_number():
+            raise InvalidParamsError(f"header not found: block {tag} is not mined yet")
+        return tag
+
+    def _call_params(self, tx: Any) -> CallParams:
+        if not isinstance(tx, dict):
+            raise InvalidParamsError("transaction must be an object")
+        data = tx.get("input", tx.get("data"))
+        return CallParams(
+            sender=_address(tx["from"]) if tx.get("from") else b"\x00" * 20,
+            to=_address(tx["to"]) if tx.get("to") else b"",
+            gas=_quantity(tx["gas"], "gas") if tx.get("gas") is not None else None,
+            value=_quantity(tx["value"], "value") if tx.get("value") is not None else 0,
+            data=_data(data) if data is not None else b"",
+        )
+
+    def _canonical(self, number: int) -> Any:
+        block = self.chain.block_by_number(number)
+        if block is None:
+            raise RPCError(SERVER_ERROR, f"block {number} not found")
+        return block
+
+    def _block_for(self, tag: int | str) -> Any | None:
+        if tag == "pending":
+            return None
+        return self.chain.block_by_number(self.chain.resolve_number(tag))
+
+    # ------------------------------------------------------------------ web3 / net
+
+    def rpc_web3_clientVersion(self, params: list[Any]) -> str:
+        return f"ogpu-devnet/v{__version__}/py-evm"
+
+    def rpc_web3_sha3(self, params: list[Any]) -> str:
+        return "0x" + keccak(_data(_param(params, 0))).hex()
+
+    def rpc_net_version(self, params: list[Any]) -> str:
+        return str(self.chain.chain_id)
+
+    def rpc_net_listening(self, params: list[Any]) -> bool:
+        return True
+
+    def rpc_net_peerCount(self, params: list[Any]) -> str:
+        return "0x0"
+
+    # ------------------------------------------------------------------ chain info
+
+    def rpc_eth_chainId(self, params: list[Any]) -> str:
+        return _hex(self.chain.chain_id)
+
+    def rpc_eth_syncing(self, params: list[Any]) -> bool:
+        return False
+
+    def rpc_eth_mining(self, params: list[Any]) -> bool:
+        return True
+
+    def rpc_eth_coinbase(self, params: list[Any]) -> str:
+        return to_checksum_address(b"\x00" * 20)
+
+    def rpc_eth_accounts(self, params: list[Any]) -> list[str]:
+        return [a.address for a in self.chain.accounts]
+
+    def rpc_eth_blockNumber(self, params: list[Any]) -> str:
+        return _hex(self.chain.block_number())
+
+    def rpc_eth_gasPrice(self, params: list[Any]) -> str:
+        return _hex(self.chain.next_base_fee() + _PRIORITY_FEE)
+
+    def rpc_eth_maxPriorityFeePerGas(self, params: list[Any]) -> str:
+        return _hex(_PRIORITY_FEE)
+
+    def rpc_eth_blobBaseFee(self, params: list[Any]) -> str:
+        return "0x1"
+
+    def rpc_eth_feeHistory(self, params: list[Any]) -> dict[str, Any]:
+        count = _quantity(_param(params, 0), "block count")
+        newest_tag = self._block_number_param(_param(params, 1))
+        percentiles = _param(params, 2, [])
+        if not isinstance(percentiles, list) or not all(
+            isinstance(p, (int, float)) and not isinstance(p, bool) and 0 <= p <= 100
+            for p in percentiles
+        ):
+            raise InvalidParamsError("reward percentiles must be numbers between 0 and 100")
+        if percentiles != sorted(percentiles):
+            raise InvalidParamsError("reward percentiles must be ascending")
+        with self.chain.lock:
+            latest = self.chain.block_number()
+            newest = min(self.chain.resolve_number(newest_tag), latest)
+            count = max(1, min(count, 1024, newest + 1))
+            oldest = newest - count + 1
+            base_fees: list[str] = []
+            ratios: list[float] = []
+            rewards: list[list[str]] = []
+            for number in range(oldest, newest + 1):
+                block = self._canonical(number)
+                header = block.header
+                base_fees.append(_hex(header.base_fee_per_gas))
+                ratios.append(header.gas_used / header.gas_limit)
+                if percentiles:
+                    rewards.append(self._block_rewards(block, percentiles))
+            if newest == latest:
+                base_fees.append(_hex(self.chain.next_base_fee()))
+            else:
+                base_fees.append(_hex(self._canonical(newest + 1).header.base_fee_per_gas))
+        result: dict[str, Any] = {
+            "oldestBlock": _hex(oldest),
+            "baseFeePerGas": base_fees,
+            "gasUsedRatio": ratios,
+            "baseFeePerBlobGas": ["0x1"] * len(base_fees),
+            "blobGasUsedRatio": [0.0] * len(ratios),
+        }
+        if percentiles:
+            result["reward"] = rewards
+        return result
+
+    def _block_rewards(self, block: Any, percentiles: list[float]) -> list[str]:
+        base_fee = int(block.header.base_fee_per_gas)
+        receipts = self.chain.receipts(block)
+        tips: list[tuple[int, int]] = []
+        previous = 0
+        for tx, receipt in zip(block.transactions, receipts, strict=True):
+            used = int(receipt.gas_used) - previous
+            previous = int(receipt.gas_used)
+            if _tx_type(tx) >= 2:
+                tip = min(tx.max_priority_fee_per_gas, tx.max_fee_per_gas - base_fee)
+            else:
+                tip = tx.gas_price - base_fee
+            tips.append((max(tip, 0), used))
+        if not tips:
+            return ["0x0"] * len(percentiles)
+        tips.sort()
+        total = sum(used for _, used in tips) or 1
+        out: list[str] = []
+        for p in percentiles:
+            threshold = total * p / 100
+            acc = 0
+            chosen = tips[-1][0]
+            for tip, used in tips:
+                acc += used
+                if acc >= threshold:
+                    chosen = tip
+                    break
+            out.append(_hex(chosen))
+        return out
+
+    # ------------------------------------------------------------------ blocks
+
+    def rpc_eth_getBlockByNumber(self, params: list[Any]) -> dict[str, Any] | None:
+        tag = self._block_number_param(_param(params, 0))
+        full = bool(_param(params, 1, False))
+        with self.chain.lock:
+            if tag == "pending":
+                return _format_block(self.chain.pending_block(), full, pending=True)
+            block = self._block_for(tag)
+            return None if block is None else _format_block(block, full)
+
+    def rpc_eth_getBlockByHash(self, params: list[Any]) -> dict[str, Any] | None:
+        block_hash = _hash32(_param(params, 0), "block hash")
+        full = bool(_param(params, 1, False))
+        with self.chain.lock:
+            block = self.chain.block_by_hash(block_hash)
+            return None if block is None else _format_block(block, full)
+
+    def rpc_eth_getBlockTransactionCountByNumber(self, params: list[Any]) -> str | None:
+        tag = self._block_number_param(_param(params, 0))
+        with self.chain.lock:
+            block = self.chain.pending_block() if tag == "pending" else self._block_for(tag)
+            return None if block is None else _hex(len(block.transactions))
+
+    def rpc_eth_getBlockTransactionCountByHash(self, params: list[Any]) -> str | None:
+        block = self.chain.block_by_hash(_hash32(_param(params, 0), "block hash"))
+        return None if block is None else _hex(len(block.transactions))
+
+    def rpc_eth_getBlockReceipts(self, params: list[Any]) -> list[dict[str, Any]] | None:
+        tag = self._block_number_param(_param(params, 0))
+        with self.chain.lock:
+            block = self._block_for(tag)
+            if block is None:
+                return None
+            return [self._receipt(block, tx, i) for i, tx in enumerate(block.transactions)]
+
+    def rpc_eth_getUncleCountByBlockNumber(self, params: list[Any]) -> str:
+        return "0x0"
+
+    def rpc_eth_getUncleCountByBlockHash(self, params: list[Any]) -> str:
+        return "0x0"
+
+    # ------------------------------------------------------------------ state
+
+    def rpc_eth_getBalance(self, params: list[Any]) -> str:
+        address = _address(_param(params, 0))
+        return _hex(self.chain.get_balance(address, self._state_tag(_param(params, 1))))
+
+    def rpc_eth_getTransactionCount(self, params: list[Any]) -> str:
+        address = _address(_param(params, 0))
+        return _hex(self.chain.get_nonce(address, self._state_tag(_param(params, 1))))
+
+    def rpc_eth_getCode(self, params: list[Any]) -> str:
+        address = _address(_param(params, 0))
+        return "0x" + self.chain.get_code(address, self._state_tag(_param(params, 1))).hex()
+
+    def rpc_eth_getStorageAt(self, params: list[Any]) -> str:
+        address = _address(_param(params, 0))
+        slot = _quantity(_param(params, 1), "storage slot")
+        if slot >= 2**256:
+            raise InvalidParamsError("storage slot out of range")
+        value = self.chain.get_storage(address, slot, self._state_tag(_param(params, 2)))
+        return "0x" + value.to_bytes(32, "big").hex()
+
+    # ------------------------------------------------------------------ execution
+
+    def rpc_eth_call(self, params: list[Any]) -> str:
+        if _param(params, 2):
+            raise InvalidParamsError("state overrides are not supported")
+        call = self._call_params(_param(params, 0))
+        return "0x" + self.chain.call(call, self._state_tag(_param(params, 1))).hex()
+
+    def rpc_eth_estimateGas(self, params: list[Any]) -> str:
+        call = self._call_params(_param(params, 0))
+        return _hex(self.chain.estimate_gas(call, self._state_tag(_param(params, 1))))
+
+    def rpc_eth_sendRawTransaction(self, params: list[Any]) -> str:
+        raw = _data(_param(params, 0), "raw transaction")
+        if not raw:
+            raise InvalidParamsError("empty raw transaction")
+        return "0x" + self.chain.send_raw_transaction(raw).hex()
+
+    def rpc_eth_sendTransaction(self, params: list[Any]) -> str:
+        tx = _param(params, 0)
+        if not isinstance(tx, dict) or not tx.get("from"):
+            raise InvalidParamsError("transaction must be an object with a 'from' address")
+        fields: dict[str, Any] = {"from": to_checksum_address(_address(tx["from"]))}
+        if tx.get("to"):
+            fields["to"] = to_checksum_address(_address(tx["to"]))
+        for key in ("gas", "gasPrice", "maxFeePerGas", "maxPriorityFeePerGas", "value", "nonce"):
+            if tx.get(key) is not None:
+                fields[key] = _quantity(tx[key], key)
+        data = tx.get("input", tx.get("data"))
+        if data is not None:
+            fields["data"] = "0x" + _data(data).hex()
+        return "0x" + self.chain.send_transaction(fields).hex()
+
+    # ------------------------------------------------------------------ lookups
+
+    def rpc_eth_getTransactionByHash(self, params: list[Any]) -> dict[str, Any] | None:
+        found = self.chain.find_transaction(_hash32(_param(params, 0), "transaction hash"))
+        if found is None:
+            return None
+        block, tx, index = found
+        return _format_tx(tx, block, index)
+
+    def rpc_eth_getTransactionByBlockNumberAndIndex(
+        self, params: list[Any]
+    ) -> dict[str, Any] | None:
+        tag = self._block_number_param(_param(params, 0))
+        index = _quantity(_param(params, 1), "index")
+        with self.chain.lock:
+            block = self._block_for(tag)
+            if block is None or index >= len(block.transactions):
+                return None
+            return _format_tx(block.transactions[index], block, index)
+
+    def rpc_eth_getTransactionByBlockHashAndIndex(self, params: list[Any]) -> dict[str, Any] | None:
+        index = _quantity(_param(params, 1), "index")
+        with self.chain.lock:
+            block = self.chain.block_by_hash(_hash32(_param(params, 0), "block hash"))
+            if block is None or index >= len(block.transactions):
+                return None
+            return _format_tx(block.transactions[index], block, index)
+
+    def rpc_eth_getTransactionReceipt(self, params: list[Any]) -> dict[str, Any] | None:
+        with self.chain.lock:
+            found = self.chain.find_transaction(_hash32(_param(params, 0), "transaction hash"))
+            if found is None:
+                return None
+            block, tx, index = found
+            return self._receipt(block, tx, index)
+
+    def _receipt(self, block: Any, tx: Any, index: int) -> dict[str, Any]:
+        receipts = self.chain.receipts(block)
+        receipt = receipts[index]
+        previous = int(receipts[index - 1].gas_used) if index else 0
+        kind = _tx_type(tx)
+        base_fee = int(block.header.base_fee_per_gas)
+        if kind >= 2:
+            price = min(tx.max_fee_per_gas, tx.max_priority_fee_per_gas + base_fee)
+        else:
+            price = tx.gas_price
+        logs = [e for e in self.chain.block_logs(block) if e.transaction_index == index]
+        return {
+            "transactionHash": _hexdata(tx.hash),
+            "transactionIndex": _hex(index),
+            "blockHash": _hexdata(block.hash),
+            "blockNumber": _hex(block.number),
+            "from": to_checksum_address(tx.sender),
+            "to": to_checksum_address(tx.to) if tx.to else None,
+            "cumulativeGasUsed": _hex(receipt.gas_used),
+            "gasUsed": _hex(int(receipt.gas_used) - previous),
+            "effectiveGasPrice": _hex(price),
+            "contractAddress": (
+                None if tx.to else DevnetChain.contract_address(bytes(tx.sender), tx.nonce)
+            ),
+            "logs": [_format_log(e) for e in logs],
+            "logsBloom": "0x" + int(receipt.bloom).to_bytes(256, "big").hex(),
+            "status": "0x1" if receipt.state_root == b"\x01" else "0x0",
+            "type": _hex(kind),
+        }
+
+    # ------------------------------------------------------------------ logs and filters
+
+    def _log_spec(self, raw: Any) -> dict[str, Any]:
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise InvalidParamsError("filter must be an object")
+        address = raw.get("address")
+        if address is None:
+            addresses: tuple[bytes, ...] = ()
+        elif isinstance(address, list):
+            addresses = tuple(_address(a) for a in address)
+        else:
+            addresses = (_address(address),)
+        topics_raw = raw.get("topics") or []
+        if not isinstance(topics_raw, list) or len(topics_raw) > 4:
+            raise InvalidParamsError("topics must be a list of at most 4 entries")
+        topics: list[tuple[bytes, ...] | None] = []
+        for entry in topics_raw:
+            if entry is None:
+                topics.append(None)
+            elif isinstance(entry, list):
+                topics.append(tuple(_hash32(t, "topic") for t in entry) if entry else None)
+            else:
+                topics.append((_hash32(entry, "topic"),))
+        block_hash = raw.get("blockHash")
+        if block_hash is not None and ("fromBlock" in raw or "toBlock" in raw):
+            raise InvalidParamsError("blockHash cannot be combined with fromBlock/toBlock")
+        return {
+            "from": self._block_number_param(raw.get("fromBlock")),
+            "to": self._block_number_param(raw.get("toBlock")),
+            "explicit_from": raw.get("fromBlock") not in (None, "latest", "pending"),
+            "addresses": addresses,
+            "topics": tuple(topics),
+            "block_hash": _hash32(block_hash, "block hash") if block_hash is not None else None,
+        }
+
+    def _filter_for(
+        self, spec: dict[str, Any], *, start: int | None = None, end: int | None = None
+    ) -> LogFilter:
+        latest = self.chain.block_number()
+        from_block = min(self.chain.resolve_number(spec["from"]), latest + 1)
+        to_block = min(self.chain.resolve_number(spec["to"]), latest)
+        if start is not None:
+            from_block = max(from_block, start)
+        if end is not None:
+            to_block = min(to_block, end)
+        return LogFilter(
+            from_block=from_block,
+            to_block=to_block,
+            addresses=spec["addresses"],
+            topics=spec["topics"],
+            block_hash=spec["block_hash"],
+        )
+
+    def rpc_eth_getLogs(self, params: list[Any]) -> list[dict[str, Any]]:
+        spec = self._log_spec(_param(params, 0))
+        with self.chain.lock:
+            log_filter = self._filter_for(spec)
+            if (
+                log_filter.block_hash is None
+                and log_filter.to_block - log_filter.from_block > MAX_LOG_RANGE
+            ):
+                raise InvalidParamsError(f"block range too large (max {MAX_LOG_RANGE})")
+            return [_format_log(e) for e in self.chain.get_logs(log_filter)]
+
+    def _new_filter_id(self, flt: _Filter) -> str:
+        with self.chain.lock:
+            self._filter_counter += 1
+            self._filters[self._filter_counter] = flt
+            return _hex(self._filter_counter)
+
+    def rpc_eth_newFilter(self, params: list[Any]) -> str:
+        spec = self._log_spec(_param(params, 0))
+        with self.chain.lock:
+            latest = self.chain.block_number()
+            if spec["block_hash"] is not None:
+                raise InvalidParamsError("blockHash filters cannot be polled; use eth_getLogs")
+            cursor = latest + 1
+            if spec["explicit_from"]:
+                cursor = min(self.chain.resolve_number(spec["from"]), latest + 1)
+            # A polled filter's symbolic start ("latest") means "from its creation on".
+            spec["from"] = cursor
+            return self._new_filter_id(_Filter("logs", cursor, spec))
+
+    def rpc_eth_newBlockFilter(self, params: list[Any]) -> str:
+        with self.chain.lock:
+            return self._new_filter_id(_Filter("blocks", self.chain.block_number() + 1))
+
+    def rpc_eth_newPendingTransactionFilter(self, params: list[Any]) -> str:
+        with self.chain.lock:
+            return self._new_filter_id(_Filter("pending", self.chain.block_number() + 1))
+
+    def _get_filter(self, params: list[Any]) -> tuple[int, _Filter]:
+        fid = _quantity(_param(params, 0), "filter id")
+        flt = self._filters.get(fid)
+        if flt is None:
+            raise RPCError(SERVER_ERROR, "filter not found")
+        return fid, flt
+
+    def rpc_eth_getFilterChanges(self, params: list[Any]) -> list[Any]:
+        with self.chain.lock:
+            _, flt = self._get_filter(params)
+            latest = self.chain.block_number()
+            start = min(flt.cursor, latest + 1)  # a revert may have shortened the chain
+            flt.cursor = latest + 1
+            if flt.kind == "pending":
+                return []
+            if flt.kind == "blocks":
+                return [_hexdata(self._canonical(n).hash) for n in range(start, latest + 1)]
+            assert flt.spec is not None
+            log_filter = self._filter_for(flt.spec, start=start, end=latest)
+            return [_format_log(e) for e in self.chain.get_logs(log_filter)]
+
+    def rpc_eth_getFilterLogs(self, params: list[Any]) -> list[dict[str, Any]]:
+        with self.chain.lock:
+            _, flt = self._get_filter(params)
+            if flt.kind != "logs" or flt.spec is None:
+                raise RPCError(SERVER_ERROR, "filter is not a log filter")
+            return [_format_log(e) for e in self.chain.get_logs(self._filter_for(flt.spec))]
+
+    def rpc_eth_uninstallFilter(self, params: list[Any]) -> bool:
+        fid = _quantity(_param(params, 0), "filter id")
+        with self.chain.lock:
+            return self._filters.pop(fid, None) is not None
+
+    # ------------------------------------------------------------------ test controls
+
+    def rpc_evm_increaseTime(self, params: list[Any]) -> int:
+        return self.chain.increase_time(_quantity(_param(params, 0), "seconds"))
+
+    def rpc_evm_setNextBlockTimestamp(self, params: list[Any]) -> None:
+        self.chain.set_next_block_timestamp(_quantity(_param(params, 0), "timestamp"))
+
+    def rpc_evm_mine(self, params: list[Any]) -> str:
+        arg = _param(params, 0)
+        if isinstance(arg, dict):
+            ts = arg.get("timestamp")
+            blocks = _quantity(arg.get("blocks", 1), "blocks")
+            self.chain.mine(blocks, timestamp=None if ts is None else _quantity(ts, "timestamp"))
+        else:
+            self.chain.mine(1, timestamp=None if arg is None else _quantity(arg, "timestamp"))
+        return "0x0"
+
+    def rpc_hardhat_mine(self, params: list[Any]) -> None:
+        count = _quantity(_param(params, 0, 1), "block count")
+        interval = _quantity(_param(params, 1, 1), "interval")
+        self.chain.mine(count, interval=max(1, interval))
+
+    def rpc_evm_snapshot(self, params: list[Any]) -> str:
+        return _hex(self.chain.snapshot())
+
+    def rpc_evm_revert(self, params: list[Any]) -> bool:
+        return self.chain.revert(_quantity(_param(params, 0), "snapshot id"))
+
+    # ------------------------------------------------------------------ dispatch
+
+    def handle(self, request: Any) -> dict[str, Any] | None:
+        """Answer one decoded JSON-RPC request object."""
+        request_id = request.get("id") if isinstance(request, dict) else None
+        if isinstance(request_id, (dict, list, bool)):
+            request_id = None
+        try:
+            if not isinstance(request, dict):
+                raise RPCError(INVALID_REQUEST, "invalid request: expected a JSON object")
+            method = request.get("method")
+            if request.get("jsonrpc") != "2.0" or not isinstance(method, str):
+                raise RPCError(INVALID_REQUEST, "invalid request: needs jsonrpc '2.0' and a method")
+            params = request.get("params", [])
+            if params is None:
+                params = []
+            if not isinstance(params, list):
+                raise RPCError(INVALID_PARAMS, "invalid params: expected a positional list")
+            handler = self.methods.get(method)
+            if handler is None:
+                raise RPCError(
+                    METHOD_NOT_FOUND, f"the method {method} does not exist/is not available"
+                )
+            result = handler(params)
+            return {"jsonrpc": "2.0", "id": request_id, "result": result}
+        except RPCError as exc:
+            error = exc.to_json()
+        except ExecutionRevertedError as exc:
+            error = RPCError(
+                REVERT_ERROR, str(exc), ("0x" + exc.data.hex()) if exc.data else None
+            ).to_json()
+        except InvalidParamsError as exc:
+            error = RPCError(INVALID_PARAMS, f"invalid params: {exc}").to_json()
+        except (TransactionRejectedError, ExecutionError) as exc:
+            error = RPCError(SERVER_ERROR, str(exc)).to_json()
+        except DevnetError as exc:
+            error = RPCError(SERVER_ERROR, str(exc)).to_json()
+        except (KeyError, IndexError, TypeError, ValueError, OverflowError) as exc:
+            error = RPCError(INVALID_PARAMS, f"invalid params: {type(exc).__name__}").to_json()
+        except Exception as exc:  # never let one request take the server down
+            logger.exception(
+                "internal error in %s", getattr(request, "get", lambda _: "?")("method")
+            )
+            error = RPCError(INTERNAL_ERROR, f"internal error: {type(exc).__name__}").to_json()
+        return {"jsonrpc": "2.0", "id": request_id, "error": error}
+
+    def handle_body(self, body: bytes) -> Any:
+        """Answer a raw HTTP body (single request or batch); returns the JSON value to send."""
+        try:
+            decoded = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return {
+                "jsonrpc": "2.0",
+                "id": None,
+                "error": {"code": PARSE_ERROR, "message": "parse error: invalid JSON"},
+            }
+        if isinstance(decoded, list):
+            if not decoded:
+                return {
+                    "jsonrpc": "2.0",
+                    "id": None,
+                    "error": {"code": INVALID_REQUEST, "message": "invalid request: empty batch"},
+                }
+            if len(decoded) > MAX_BATCH:
+                return {
+                    "jsonrpc": "2.0",
+                    "id": None,
+                    "error": {
+                        "code": INVALID_REQUEST,
+                        "message": f"batch too large (max {MAX_BATCH})",
+                    },
+                }
+            return [self.handle(item) for item in decoded]
+        return self.handle(decoded)
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
+    timeout = 300  # idle keep-alive connections do not hold a thread forever
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s - %s", self.address_string(), format % args)
+
+    def _send(self, status: int, payload: Any) -> None:
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_OPTIONS(self) -> None:
+        self.send_response(204)
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Allow-Methods", "POST, OPTIONS")
+        self.send_header("Access-Control-Allow-Headers", "Content-Type")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        self._send(
+            405,
+            {
+                "jsonrpc": "2.0",
+                "id": None,
+                "error": {"code": INVALID_REQUEST, "message": "use POST"},
+            },
+        )
+
+    def do_POST(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            self.close_connection = True
+            self._send(
+                411,
+                {
+                    "jsonrpc": "2.0",
+                    "id": None,
+                    "error": {"code": INVALID_REQUEST, "message": "Content-Length required"},
+                },
+            )
+            return
+        if length < 0 or length > MAX_BODY_BYTES:
+            self.close_connection = True
+            self._send(
+                413,
+                {
+                    "jsonrpc": "2.0",
+                    "id": None,
+                    "error": {"code": INVALID_REQUEST, "message": "request too large"},
+                },
+            )
+            return
+        body = self.rfile.read(length)
+        self._send(200, self.server.methods.handle_body(body))
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], methods: RPCMethods) -> None:
+        self.methods = methods
+        self._connections: set[Any] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Hang up on every open (keep-alive) connection."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that hang up mid-request are not the server's problem; keep stderr quiet.
+        logger.debug("connection from %s failed", client_address, exc_info=True)
+
+
+class RPCServer:
+    """The HTTP JSON-RPC server of a chain; a context manager, binds ``host:port`` (0 = free)."""
+
+    def __init__(self, chain: DevnetChain, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Prepare the server; :meth:`start` binds and serves."""
+        self.chain = chain
+        self.host = host
+        self.port = port
+        self.methods = RPCMethods(chain)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` of the running server."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> RPCServer:
+        """Bind and serve in a daemon thread."""
+        if self._server is not None:
+            return self
+        self._server = _Server((self.host, self.port), self.methods)
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"ogpu-devnet-rpc-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+            server.close_connections()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> RPCServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
