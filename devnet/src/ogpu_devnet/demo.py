@@ -126,6 +126,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _ogpu(wei: int) -> str:
+    """``wei`` in OGPU (the chain's native token, 18 decimals), with the exact wei."""
+    return f"{wei / 10**18:g} OGPU ({wei} wei)"
+
+
+def _tx_of(event: str, from_block: int, **match: str) -> str:
+    """The hash of the transaction that emitted Nexus ``event`` (args matching) since a block."""
+    from ogpu.chain import ChainConfig
+
+    w3 = ChainConfig.get_web3()
+    nexus = w3.eth.contract(
+        address=w3.to_checksum_address(ChainConfig.get_contract_address("NEXUS")),
+        abi=ChainConfig.load_abi("Nexus"),
+    )
+    for log in getattr(nexus.events, event)().get_logs(from_block=from_block):
+        if all(str(log["args"][k]).lower() == v.lower() for k, v in match.items()):
+            return "0x" + bytes(log["transactionHash"]).hex()
+    return "(not found)"
+
+
+def _shorten(text: str, limit: int = 72) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
 class _Steps:
     """Prints numbered steps with the time each took."""
 
@@ -167,13 +191,18 @@ def _event_log(source: str, task: str, response: str, statuses: int) -> dict[str
             "ResponseStatus": await first(events.watch_response_status_changed(response, **kw)),
             "TaskStatus": await first(events.watch_task_status_changed(task, **kw), statuses),
         }
-        lines = {}
+        rows = []
         for name, items in found.items():
             for item in items:
                 status = getattr(item, "status", None)
-                label = f"{name}={status.name}" if status is not None else name
-                lines[label] = f"block {item.block_number}  tx {item.transaction_hash}"
-        return lines
+                label = f"{name} -> {status.name}" if status is not None else name
+                rows.append((item.block_number, item.log_index, label, item.transaction_hash))
+        rows.sort()
+        width = max(len(label) for _, _, label, _ in rows)
+        return {
+            f"{i + 1:>2}. block {block}": f"{label:<{width}}  tx {tx}"
+            for i, (block, _, label, tx) in enumerate(rows)
+        }
 
     return asyncio.run(asyncio.wait_for(replay(), 30))
 
@@ -225,7 +254,8 @@ def run(args: argparse.Namespace) -> int:
             client=client,
         )
 
-        vault.deposit(client, 10**18, signer=client_key)
+        deposit = vault.deposit(client, 10**18, signer=client_key)
+        first_block = ChainConfig.get_web3().eth.block_number + 1
         source = publish_source(
             SourceInfo(
                 name="text-insights",
@@ -245,8 +275,10 @@ def run(args: argparse.Namespace) -> int:
         steps.step(
             "source published",
             source=source.address,
+            tx=_tx_of("SourcePublished", first_block, source=source.address),
             metadata=params.imageMetadataUrl,
             delivery="MANUAL_CONFIRMATION" if manual else "FIRST_RESPONSE",
+            deposit=f"{_ogpu(10**18)} into the client's Vault balance (tx {deposit.tx_hash})",
         )
 
         with start_providers(
@@ -259,6 +291,7 @@ def run(args: argparse.Namespace) -> int:
             )
 
             now = int(ChainConfig.get_web3().eth.get_block("latest")["timestamp"])
+            task_block = ChainConfig.get_web3().eth.block_number + 1
             task = publish_task(
                 TaskInfo(
                     source=source.address,
@@ -272,8 +305,11 @@ def run(args: argparse.Namespace) -> int:
             steps.step(
                 "task published",
                 task=task.address,
+                tx=_tx_of("TaskPublished", task_block, task=task.address),
+                input=_shorten(args.text),
                 config=task.get_params().config,
-                payment="0.01 (escrowed in the Vault)",
+                payment=f"{_ogpu(10**16)}, escrowed in the Vault",
+                expires=f"in 600 s (chain time {now + 600})",
             )
 
             outcome = providers.runtime.wait_for_outcomes(task, 1, timeout=30)[0]
@@ -304,7 +340,7 @@ def run(args: argparse.Namespace) -> int:
                 "task finalized",
                 status=task.get_status().name,
                 winner=task.get_winning_provider(),
-                earnings=vault.get_total_earnings_of(outcome.provider),
+                earnings=_ogpu(vault.get_total_earnings_of(outcome.provider)),
             )
 
             url = final.get_data()

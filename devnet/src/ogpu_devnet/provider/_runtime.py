@@ -31,7 +31,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from ogpu.chain import ChainConfig, ChainLike, to_checksum
-from ogpu.ipfs import OGPUError, publish_to_ipfs
+from ogpu.ipfs import DEFAULT_PUBLISH_URL, OGPUError, configure, get_settings, publish_to_ipfs
 from ogpu.protocol import Source, Task, nexus, terminal, vault
 from ogpu.types import Environment, SourceStatus, TaskStatus
 
@@ -55,6 +55,40 @@ def _hex(value: Any) -> str:
         return "0x" + bytes(value).hex()
     text = str(value).lower()
     return text if text.startswith("0x") else "0x" + text
+
+
+class _PinningDefault:
+    """Point ogpu.ipfs's default publish endpoint at the devnet while runtimes run.
+
+    A seed-shaped handler publishes its output itself with ``publish_to_ipfs(output,
+    filename="response.json")``, i.e. to ogpu.ipfs's default endpoint. In a real source
+    image that is OGPU's pinning service; on a devnet it must be the devnet's. While at least
+    one runtime runs, and only if nobody configured an endpoint (argument, environment
+    variable or :func:`ogpu.ipfs.configure`), the default is the network's; it is restored when
+    the last runtime stops.
+    """
+
+    _lock = threading.Lock()
+    _users = 0
+    _url: str | None = None
+
+    @classmethod
+    def acquire(cls, publish_url: str) -> None:
+        with cls._lock:
+            if cls._users == 0 and get_settings().publish_url == DEFAULT_PUBLISH_URL:
+                configure(publish_url=publish_url)
+                cls._url = publish_url.rstrip("/")
+                logger.info("handlers' publish_to_ipfs() goes to %s", cls._url)
+            cls._users += 1
+
+    @classmethod
+    def release(cls) -> None:
+        with cls._lock:
+            cls._users = max(0, cls._users - 1)
+            if cls._users == 0 and cls._url is not None:
+                if get_settings().publish_url == cls._url:
+                    configure(publish_url=DEFAULT_PUBLISH_URL)
+                cls._url = None
 
 
 class ProviderRuntimeError(OGPUError):
@@ -158,8 +192,13 @@ class ProviderRuntime:
         suggested_payment: Callable[[Task], int] | None = None,
         accounts: Sequence[tuple[LocalAccount, LocalAccount]] | None = None,
     ) -> None:
-        if count < 1:
-            raise ProviderRuntimeError("count must be at least 1")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ProviderRuntimeError(f"count must be an int >= 1, got {count!r}")
+        for name, value in (("handler_timeout", handler_timeout), ("poll_interval", poll_interval)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ProviderRuntimeError(f"{name} must be a positive number, got {value!r}")
+        if not callable(handler):
+            raise ProviderRuntimeError(f"handler must be callable, got {type(handler).__name__}")
         self.network = network
         self.handler = handler
         self.environment = Environment(environment)
@@ -182,6 +221,7 @@ class ProviderRuntime:
         self._stopping = threading.Event()
         self._changed = threading.Condition()
         self._last_block = -1
+        self._pinning_acquired = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -222,6 +262,9 @@ class ProviderRuntime:
                 )
         except OGPUError as exc:
             raise ProviderRuntimeError(f"provider set-up failed: {exc}") from exc
+        if not self._pinning_acquired:
+            _PinningDefault.acquire(self.network.ipfs_publish_url)
+            self._pinning_acquired = True
         self._workers = [_Worker(self, identity) for identity in self.identities]
         for worker in self._workers:
             worker.thread.start()
@@ -248,6 +291,9 @@ class ProviderRuntime:
                 thread.join(max(0.0, deadline - time.monotonic()))
         with self._changed:
             self._changed.notify_all()
+        if self._pinning_acquired:
+            self._pinning_acquired = False
+            _PinningDefault.release()
 
     def __enter__(self) -> ProviderRuntime:
         return self if self._poller is not None else self.start()
@@ -354,6 +400,7 @@ class ProviderRuntime:
             logger.warning("provider %s: handler failed on task %s: %s", who, task_address, exc)
             self._record(Outcome("failed", who, task_address, str(exc)))
             return
+        url = ""
         try:
             url = output.url or publish_to_ipfs(
                 output.payload, filename="response.json",
@@ -368,7 +415,10 @@ class ProviderRuntime:
             assert self.chain is not None
             done = submit_response(self.chain, identity.provider, task_address, url, payment)
         except (OGPUError, SubmitError) as exc:
-            self._record(Outcome("skipped", who, task_address, f"{type(exc).__name__}: {exc}"))
+            where = f" (payload already at {url})" if url else ""
+            self._record(
+                Outcome("skipped", who, task_address, f"{type(exc).__name__}: {exc}{where}")
+            )
             return
         logger.info(
             "provider %s submitted response %s for task %s (tx %s)",

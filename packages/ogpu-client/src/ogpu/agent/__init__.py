@@ -17,5 +17,8 @@ Example::
 from __future__ import annotations
 
 from ogpu.agent._calls import attempt, register_to, unregister_from
+from ogpu.types import Receipt, Role
+
+_COMPAT = (Receipt, Role)  # importable, as from the published 0.2.x module
 
 __all__ = ["attempt", "register_to", "unregister_from"]

@@ -38,19 +38,28 @@ from ogpu.client._publish import (
 )
 from ogpu.client._version import __version__
 from ogpu.client._wait import wait_for_response, wait_for_status
+from ogpu.ipfs import publish_to_ipfs
 from ogpu.protocol import Response, Source, Task
 from ogpu.types import (
     DeliveryMethod,
     Environment,
     ImageEnvironments,
+    Receipt,
+    Role,
     SourceInfo,
     SourceMetadata,
+    SourceParams,
+    TaskExpiredError,
     TaskInfo,
     TaskInput,
+    TaskParams,
     combine_environments,
     environment_names,
     parse_environments,
 )
+
+# Importable (not in __all__) as from the published 0.2.x module, whose namespace carried them:
+_COMPAT = (publish_to_ipfs, Receipt, Role, SourceParams, TaskParams, TaskExpiredError)
 
 __all__ = [
     "DeliveryMethod",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -45,6 +47,25 @@ def _client(private_key: Any) -> LocalAccount:
 def _publish_url() -> str | None:
     # The devnet (and registered chains) name their own pinning service; None: ogpu.ipfs default.
     return ChainConfig.get_ipfs_publish_url()
+
+
+@contextmanager
+def _uploaded(what: str, url: str, consequence: str) -> Iterator[None]:
+    """Tell the user about a document already on IPFS when the chain step after it fails.
+
+    The upload cannot be undone (it is content-addressed and harmless); the failure is logged
+    at WARNING with the URL, and the URL is added to the exception as a note, so a retry can
+    reuse it and nothing is silently left half-done.
+    """
+    try:
+        yield
+    except BaseException as exc:
+        note = f"the {what} was already uploaded to {url}; {consequence}"
+        logger.warning("%s (%s: %s)", note, type(exc).__name__, exc)
+        add_note = getattr(exc, "add_note", None)  # Python >= 3.11
+        if add_note is not None:
+            add_note(note)
+        raise
 
 
 def _chain_time() -> int:
@@ -114,7 +135,7 @@ def _source_params(
 # --------------------------------------------------------------------------- sources
 
 
-def publish_source(info: SourceInfo, private_key: str | None = None) -> Source:
+def publish_source(source_info: SourceInfo, private_key: str | None = None) -> Source:
     """Publish a source: upload its metadata, send ``Nexus.publishSource``, return the Source.
 
     The metadata document (``imageMetadata.json``: cpu, nvidia, amd, name, description,
@@ -130,32 +151,36 @@ def publish_source(info: SourceInfo, private_key: str | None = None) -> Source:
             deliveryMethod=DeliveryMethod.FIRST_RESPONSE,
         ))
     """
-    metadata, mask, delivery = _checked_source(info)
+    metadata, mask, delivery = _checked_source(source_info)
     account = _client(private_key)
     url = publish_to_ipfs(
         metadata.to_dict(), filename=SOURCE_METADATA_FILENAME, publish_url=_publish_url()
     )
     logger.info("source metadata published at %s", url)
-    params = _source_params(info, str(account.address), url, mask, delivery)
-    receipt = nexus.publish_source(params, signer=account)
-    source = Source(nexus.extract_source_address(receipt))
+    params = _source_params(source_info, str(account.address), url, mask, delivery)
+    with _uploaded("source metadata", url, "no source was confirmed on chain"):
+        receipt = nexus.publish_source(params, signer=account)
+        source = Source(nexus.extract_source_address(receipt))
     logger.info("source %s published (tx %s)", source.address, receipt.tx_hash)
     return source
 
 
 def update_source(
-    source: Source | str, info: SourceInfo, private_key: str | None = None
+    source: Source | str, new_info: SourceInfo, private_key: str | None = None
 ) -> Receipt:
     """Replace a source's parameters and metadata (``Nexus.updateSource``); only its client."""
     address = to_checksum(source, argument="source")
-    metadata, mask, delivery = _checked_source(info)
+    metadata, mask, delivery = _checked_source(new_info)
     account = _client(private_key)
     client = Source(address).get_client()  # keep the owner when an agent signs
     url = publish_to_ipfs(
         metadata.to_dict(), filename=SOURCE_METADATA_FILENAME, publish_url=_publish_url()
     )
-    params = _source_params(info, str(client), url, mask, delivery)
-    receipt = nexus.update_source(address, params, signer=account)
+    params = _source_params(new_info, str(client), url, mask, delivery)
+    with _uploaded(
+        "source metadata", url, f"the update of source {address} was not confirmed on chain"
+    ):
+        receipt = nexus.update_source(address, params, signer=account)
     logger.info("source %s updated (tx %s)", address, receipt.tx_hash)
     return receipt
 
@@ -192,7 +217,7 @@ def _positive(value: Any, argument: str, *, allow_none: bool = False) -> None:
 
 
 def publish_task(
-    info: TaskInfo,
+    task_info: TaskInfo,
     private_key: str | None = None,
     *,
     ipfs_timeout: float = 30,
@@ -218,7 +243,7 @@ def publish_task(
             expiryTime=now + 600, payment=10**16,
         ))
     """
-    source, config, expiry, payment = _checked_task(info)
+    source, config, expiry, payment = _checked_task(task_info)
     _positive(ipfs_timeout, "ipfs_timeout")
     _positive(receipt_timeout, "receipt_timeout")
     _positive(total_timeout, "total_timeout", allow_none=True)
@@ -266,22 +291,23 @@ def publish_task(
         raise
     logger.info("task config published at %s", url)
 
-    budget = remaining("pre-transaction")
     params = TaskParams(source=source, config=url, expiryTime=expiry, payment=payment)
-    try:
-        receipt = controller.publish_task(
-            params,
-            signer=account,
-            receipt_timeout=receipt_timeout if budget is None else min(receipt_timeout, budget),
-            deadline=deadline,
-            budget=total_timeout,
-            before_send=refuse_if_expired,
-        )
-    except TxReceiptTimeoutError as exc:
-        if deadline is not None and total_timeout is not None and time.monotonic() >= deadline:
-            raise PublishTimeoutError(total_timeout, "receipt") from exc
-        raise
-    task = Task(controller.extract_task_address(receipt))
+    with _uploaded("task config", url, "no task was confirmed on chain"):
+        budget = remaining("pre-transaction")
+        try:
+            receipt = controller.publish_task(
+                params,
+                signer=account,
+                receipt_timeout=receipt_timeout if budget is None else min(receipt_timeout, budget),
+                deadline=deadline,
+                budget=total_timeout,
+                before_send=refuse_if_expired,
+            )
+        except TxReceiptTimeoutError as exc:
+            if deadline is not None and total_timeout is not None and time.monotonic() >= deadline:
+                raise PublishTimeoutError(total_timeout, "receipt") from exc
+            raise
+        task = Task(controller.extract_task_address(receipt))
     logger.info("task %s published on source %s (tx %s)", task.address, source, receipt.tx_hash)
     return task
 
@@ -311,9 +337,9 @@ def confirm_response(response_address: Response | str, private_key: str | None =
     return receipt.tx_hash
 
 
-def set_agent(agent: str, value: bool, private_key: str | None = None) -> str:
+def set_agent(agent_address: str, value: bool, private_key: str | None = None) -> str:
     """Authorise (``value=True``) or revoke an agent for the client; returns the tx hash."""
-    address = to_checksum(agent, argument="agent")
+    address = to_checksum(agent_address, argument="agent_address")
     if not isinstance(value, bool):
         raise InvalidArgumentTypeError("value", "a bool", type(value).__name__)
     receipt = terminal.set_agent(address, value, signer=_client(private_key))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from typing import Any
 
+from ogpu.chain import to_checksum
 from ogpu.client._errors import TaskClosedError, WaitTimeoutError
 from ogpu.protocol import Response, Task
-from ogpu.types import TaskStatus
+from ogpu.types import InvalidArgumentTypeError, TaskStatus, ValidationError
 
 logger = logging.getLogger("ogpu.client")
 
@@ -16,7 +18,27 @@ _CLOSED = frozenset({TaskStatus.CANCELED, TaskStatus.EXPIRED})
 
 
 def _as_task(task: Task | str) -> Task:
-    return task if isinstance(task, Task) else Task(task)
+    return task if isinstance(task, Task) else Task(to_checksum(task, argument="task"))
+
+
+def _check_seconds(value: Any, argument: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValidationError(f"{argument} must be a positive number of seconds, got {value!r}")
+
+
+def _check_statuses(statuses: Any) -> frozenset[TaskStatus]:
+    items = [statuses] if isinstance(statuses, TaskStatus) else statuses
+    try:
+        wanted = frozenset(items)
+    except TypeError:
+        raise InvalidArgumentTypeError(
+            "statuses", "a TaskStatus or an iterable of them", type(statuses).__name__
+        ) from None
+    if not wanted or not all(isinstance(s, TaskStatus) for s in wanted):
+        raise InvalidArgumentTypeError(
+            "statuses", "a TaskStatus or a non-empty iterable of them", repr(statuses)
+        )
+    return wanted
 
 
 def wait_for_status(
@@ -36,7 +58,9 @@ def wait_for_status(
 
         status = wait_for_status(task, {TaskStatus.FINALIZED, TaskStatus.RESPONDED}, timeout=60)
     """
-    wanted = frozenset([statuses] if isinstance(statuses, TaskStatus) else statuses)
+    wanted = _check_statuses(statuses)
+    _check_seconds(timeout, "timeout")
+    _check_seconds(poll_interval, "poll_interval")
     target = _as_task(task)
     deadline = time.monotonic() + timeout
     last: TaskStatus | None = None
@@ -77,6 +101,8 @@ def wait_for_response(
         task = publish_task(info)
         payload = wait_for_response(task, timeout=60).fetch_data()
     """
+    _check_seconds(timeout, "timeout")
+    _check_seconds(poll_interval, "poll_interval")
     target = _as_task(task)
     accept = (
         {TaskStatus.FINALIZED, *_CLOSED}

@@ -21,7 +21,7 @@ from ogpu.events._models import (
 )
 from ogpu.events._poller import JsonRpc, stream_logs
 from ogpu.protocol import Response, Source, Task
-from ogpu.types import ResponseStatus, TaskStatus
+from ogpu.types import ResponseStatus, TaskStatus, ValidationError
 
 logger = logging.getLogger("ogpu.events")
 
@@ -73,6 +73,20 @@ def _address_of(target: Any) -> ChecksumAddress:
     return _chain.checksum(getattr(target, "address", target))
 
 
+def _check_polling(from_block: Any, poll_interval: Any) -> None:
+    """Typed errors for bad ``from_block`` / ``poll_interval``, raised at the call (not later)."""
+    if from_block is not None and (
+        isinstance(from_block, bool) or not isinstance(from_block, int) or from_block < 0
+    ):
+        raise ValidationError(f"from_block must be None or a block number >= 0, got {from_block!r}")
+    if (
+        isinstance(poll_interval, bool)
+        or not isinstance(poll_interval, (int, float))
+        or not poll_interval > 0
+    ):
+        raise ValidationError(f"poll_interval must be a positive number, got {poll_interval!r}")
+
+
 async def _watch(
     event: str,
     keep: Callable[[dict[str, Any]], bool],
@@ -104,7 +118,7 @@ async def _watch(
 
 
 def watch_task_published(
-    source: Source | str, from_block: int | None = None, poll_interval: float = 2.0
+    source_address: Source | str, from_block: int | None = None, poll_interval: float = 2.0
 ) -> AsyncGenerator[TaskPublishedEvent, None]:
     """Yield a TaskPublishedEvent for each task published on ``source``.
 
@@ -113,7 +127,8 @@ def watch_task_published(
         async for event in watch_task_published(source, from_block=0):
             print(event.task.address, event.block_number)
     """
-    address = _address_of(source)
+    address = _address_of(source_address)
+    _check_polling(from_block, poll_interval)
     return _watch(
         "TaskPublished",
         lambda v: v["source"] == address,
@@ -124,10 +139,11 @@ def watch_task_published(
 
 
 def watch_attempted(
-    task: Task | str, from_block: int | None = None, poll_interval: float = 2.0
+    task_address: Task | str, from_block: int | None = None, poll_interval: float = 2.0
 ) -> AsyncGenerator[AttemptedEvent, None]:
     """Yield an AttemptedEvent for each provider attempting ``task``."""
-    address = _address_of(task)
+    address = _address_of(task_address)
+    _check_polling(from_block, poll_interval)
     return _watch(
         "Attempted",
         lambda v: v["task"] == address,
@@ -143,10 +159,11 @@ def watch_attempted(
 
 
 def watch_response_submitted(
-    task: Task | str, from_block: int | None = None, poll_interval: float = 2.0
+    task_address: Task | str, from_block: int | None = None, poll_interval: float = 2.0
 ) -> AsyncGenerator[ResponseSubmittedEvent, None]:
     """Yield a ResponseSubmittedEvent for each response a provider sends for ``task``."""
-    address = _address_of(task)
+    address = _address_of(task_address)
+    _check_polling(from_block, poll_interval)
     return _watch(
         "ResponseSubmitted",
         lambda v: v["task"] == address,
@@ -159,10 +176,11 @@ def watch_response_submitted(
 
 
 def watch_response_status_changed(
-    response: Response | str, from_block: int | None = None, poll_interval: float = 2.0
+    response_address: Response | str, from_block: int | None = None, poll_interval: float = 2.0
 ) -> AsyncGenerator[ResponseStatusChangedEvent, None]:
     """Yield a ResponseStatusChangedEvent each time ``response`` changes status."""
-    address = _address_of(response)
+    address = _address_of(response_address)
+    _check_polling(from_block, poll_interval)
     return _watch(
         "ResponseStatusChanged",
         lambda v: v["response"] == address,
@@ -175,10 +193,11 @@ def watch_response_status_changed(
 
 
 def watch_task_status_changed(
-    task: Task | str, from_block: int | None = None, poll_interval: float = 2.0
+    task_address: Task | str, from_block: int | None = None, poll_interval: float = 2.0
 ) -> AsyncGenerator[TaskStatusChangedEvent, None]:
     """Yield a TaskStatusChangedEvent each time ``task`` changes status."""
-    address = _address_of(task)
+    address = _address_of(task_address)
+    _check_polling(from_block, poll_interval)
     return _watch(
         "TaskStatusChanged",
         lambda v: v["task"] == address,
@@ -191,10 +210,11 @@ def watch_task_status_changed(
 
 
 def watch_registered(
-    source: Source | str, from_block: int | None = None, poll_interval: float = 2.0
+    source_address: Source | str, from_block: int | None = None, poll_interval: float = 2.0
 ) -> AsyncGenerator[RegisteredEvent, None]:
     """Yield a RegisteredEvent for each provider registering to ``source``."""
-    address = _address_of(source)
+    address = _address_of(source_address)
+    _check_polling(from_block, poll_interval)
     return _watch(
         "Registered",
         lambda v: v["source"] == address,
