@@ -173,3 +173,39 @@ def test_cli_starts_serves_and_stops(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
     assert list(tmp_path.glob("*.json"))
+
+
+def test_odd_content_length_is_a_clean_411(svc: MockPinningService) -> None:
+    import socket
+
+    request = (
+        "POST /file/create HTTP/1.1\r\nHost: x\r\nContent-Length: \u00b2\r\n"
+        "Content-Type: multipart/form-data; boundary=b\r\n\r\n"
+    ).encode("latin-1")
+    with socket.create_connection((svc.host, svc.port), timeout=10) as sock:
+        sock.sendall(request)
+        status_line = sock.makefile("rb").readline()
+    assert status_line.startswith(b"HTTP/1.1 411")
+
+
+def test_cidv1_spelling_serves_the_same_content(svc: MockPinningService) -> None:
+    import base64
+
+    cid = svc.add(b"either spelling", "text/plain")
+    raw = bytes((1, 0x70)) + decode_cid(cid).multihash
+    v1 = "b" + base64.b32encode(raw).decode().lower().rstrip("=")
+    got = requests.get(f"{svc.gateway_url}/{v1}", timeout=10)
+    assert got.content == b"either spelling" and got.headers["Content-Type"] == "text/plain"
+    block = requests.get(f"{svc.gateway_url}/{v1}?format=raw", timeout=10).content
+    assert hashlib.sha256(block).digest() == decode_cid(cid).multihash[2:]
+    assert svc.has(v1) and not svc.has("not-a-cid")
+
+
+def test_connections_are_counted(svc: MockPinningService) -> None:
+    svc.reset_counts()
+    with requests.Session() as session:
+        for _ in range(3):
+            assert session.get(f"{svc.base_url}/health", timeout=10).status_code == 200
+    assert svc.connections == 1  # keep-alive: three requests, one connection
+    requests.get(f"{svc.base_url}/health", timeout=10)
+    assert svc.connections == 2

@@ -71,3 +71,27 @@ def test_failures_are_one_line_and_non_zero(svc: MockPinningService, tmp_path: P
         lines = out.stderr.decode().strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("ogpu-ipfs: error:"), lines
     assert cli("bogus").returncode == 2
+
+
+def test_output_file_is_never_half_written(svc: MockPinningService, tmp_path: Path) -> None:
+    url = f"{svc.gateway_url}/{svc.add(b'whole')}"
+    out = tmp_path / "out.bin"
+    out.write_bytes(b"previous content")
+    svc.faults.corrupt = True
+    failed = cli("fetch", url, "--verify", "-o", str(out), svc=svc)
+    assert failed.returncode == 1 and failed.stderr.decode().count("\n") == 1
+    assert out.read_bytes() == b"previous content"  # a failed fetch leaves it as it was
+    svc.faults.corrupt = False
+    assert cli("fetch", url, "--verify", "-o", str(out), svc=svc).returncode == 0
+    assert out.read_bytes() == b"whole"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]  # no temporary files
+
+
+def test_unwritable_output_fails_before_fetching(svc: MockPinningService, tmp_path: Path) -> None:
+    url = f"{svc.gateway_url}/{svc.add(b'never fetched')}"
+    svc.reset_counts()
+    for target in (tmp_path / "no" / "such" / "dir.bin", tmp_path):
+        out = cli("fetch", url, "-o", str(target), svc=svc)
+        assert out.returncode == 1
+        assert out.stderr.decode().startswith("ogpu-ipfs: error: cannot write")
+    assert svc.count("/") == 0

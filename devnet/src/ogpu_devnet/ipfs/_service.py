@@ -6,7 +6,8 @@ Endpoints:
 - ``POST /api/v0/add`` (Kubo RPC): multipart file -> 200 ``{"Name", "Hash", "Size"}``
 - ``GET /ipfs/<cid>``: the content, with the content type it was uploaded with;
   ``?format=raw`` or ``Accept: application/vnd.ipld.raw``: the raw dag-pb block of any
-  block CID of a stored DAG (root, intermediate or leaf).
+  block CID of a stored DAG (root, intermediate or leaf). A CIDv1 (dag-pb, sha2-256)
+  names the same content as its CIDv0 spelling.
 
 Errors: 404 unknown CID or path, 400 malformed request or CID, 411 no Content-Length,
 413 upload over ``max_upload``. CIDs are the ones ``ipfs add`` gives (built by
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ogpu.ipfs._cid import CHUNK_SIZE, build_dag, decode_cid
+from ogpu.ipfs._cid import CHUNK_SIZE, DAG_PB, build_dag, cid_v0, decode_cid
 from ogpu.ipfs._errors import IPFSAddressError
 
 DEFAULT_MAX_UPLOAD = 100 * 1024 * 1024
@@ -194,6 +195,21 @@ class _Store:
         return self.sizes.get(cid, 0)
 
 
+def _content_length(value: str | None) -> int | None:
+    """The Content-Length as an int, or ``None`` unless it is plain ASCII digits."""
+    if value is None or not value.isascii() or not value.strip().isdigit():
+        return None
+    return int(value)
+
+
+def _lookup_key(cid: str) -> str:
+    """Content is stored under CIDv0; a CIDv1 dag-pb sha2-256 spelling finds the same DAG."""
+    decoded = decode_cid(cid)
+    if decoded.version == 1 and decoded.codec == DAG_PB and decoded.is_sha256:
+        return cid_v0(decoded.multihash)
+    return cid
+
+
 _DISPOSITION_PARAM = re.compile(r';\s*([A-Za-z*]+)="?([^";]*)"?')
 
 
@@ -298,9 +314,13 @@ class _Handler(BaseHTTPRequestHandler):
         return parts.path, parse_qs(parts.query)
 
     def _drain(self) -> None:
-        length = self.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) <= _DRAIN_LIMIT:
-            self.rfile.read(int(length))
+        length = _content_length(self.headers.get("Content-Length"))
+        if length is not None and length <= _DRAIN_LIMIT:
+            self.rfile.read(length)
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.service._count_connection()
 
     # -- methods ---------------------------------------------------------------------------
 
@@ -318,13 +338,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         cid, _, subpath = path[len("/ipfs/") :].partition("/")
         try:
-            decode_cid(cid)
+            key = _lookup_key(cid)
         except IPFSAddressError:
             self._error(400, f"invalid CID {cid!r}")
             return
         raw = query.get("format") == ["raw"] or _RAW in self.headers.get("Accept", "")
         if raw:
-            block = svc._store.blocks.get(cid)
+            block = svc._store.blocks.get(key)
             if block is None:
                 self._error(404, f"no block {cid}")
                 return
@@ -332,7 +352,7 @@ class _Handler(BaseHTTPRequestHandler):
                 block = _flip(block)
             self._send(200, block, _RAW)
             return
-        entry = svc._store.files.get(cid)
+        entry = svc._store.files.get(key)
         if entry is None or subpath.strip("/"):
             self._error(404, f"not found: {path}")
             return
@@ -349,11 +369,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._drain()
             self._error(404, f"no route {path}")
             return
-        length_header = self.headers.get("Content-Length")
-        if length_header is None or not length_header.isdigit():
+        length = _content_length(self.headers.get("Content-Length"))
+        if length is None:
             self._error(411, "Content-Length required", close=True)
             return
-        length = int(length_header)
         if length > svc.max_upload:
             # Read what was sent (if sane) so the client sees the 413 rather than a reset.
             self._drain()
@@ -402,7 +421,8 @@ class MockPinningService:
 
     Attributes: ``host``, ``port``, ``base_url``, ``publish_url`` (``/file/create``),
     ``gateway_url`` (``/ipfs``), ``kubo_api_url`` (serves ``/api/v0/add``), ``faults``
-    (:class:`Faults`), and request counters (:meth:`count`, :attr:`counts`).
+    (:class:`Faults`), and request counters (:meth:`count`, :attr:`counts`,
+    :attr:`connections`).
     """
 
     def __init__(
@@ -420,6 +440,7 @@ class MockPinningService:
         self._state_dir = Path(state_dir) if state_dir is not None else None
         self._store = _Store(self._state_dir)
         self._counts: Counter[tuple[str, str]] = Counter()
+        self._connections = 0
         self._count_lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -501,12 +522,26 @@ class MockPinningService:
         return self._store.add(data, content_type, filename, chunk_size=chunk_size)
 
     def has(self, cid: str) -> bool:
-        """Whether a file with root ``cid`` is pinned."""
-        return cid in self._store.files
+        """Whether a file with root ``cid`` (either spelling: v0 or v1) is pinned."""
+        try:
+            return _lookup_key(cid) in self._store.files
+        except IPFSAddressError:
+            return False
 
     def blocks_of(self) -> dict[str, bytes]:
         """A copy of every stored block, by block CID."""
         return dict(self._store.blocks)
+
+    def _count_connection(self) -> None:
+        with self._count_lock:
+            self._connections += 1
+
+    @property
+    def connections(self) -> int:
+        """TCP connections accepted since the last :meth:`reset_counts` (keep-alive reuse
+        shows as fewer connections than requests)."""
+        with self._count_lock:
+            return self._connections
 
     def _count(self, method: str, path: str) -> None:
         with self._count_lock:
@@ -531,3 +566,4 @@ class MockPinningService:
         """Zero every request counter."""
         with self._count_lock:
             self._counts.clear()
+            self._connections = 0

@@ -11,8 +11,12 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+
+#: Exit codes: success, a failure (one ``ogpu-ipfs: error: ...`` line on stderr), bad usage.
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
 def _read(path: str) -> bytes:
@@ -27,9 +31,45 @@ def _read(path: str) -> bytes:
         raise IPFSConfigError(f"cannot read {path!r}: {exc.strerror or exc}") from exc
 
 
+def _check_output(path: str) -> None:
+    """Refuse an ``-o`` target that cannot be written, before anything is fetched."""
+    from ogpu.ipfs._errors import IPFSConfigError
+
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise IPFSConfigError(f"cannot write {path!r}: it is a directory")
+    if not os.path.isdir(directory):
+        raise IPFSConfigError(f"cannot write {path!r}: no directory {directory!r}")
+
+
+def _write_atomically(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (an existing file stays as it was)."""
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="ogpu-ipfs", description="Publish and fetch OpenGPU content on IPFS."
+        prog="ogpu-ipfs",
+        description="Publish and fetch OpenGPU content on IPFS.",
+        epilog="Exit status: 0 on success, 1 on failure (one error line on stderr), "
+        "2 on bad usage.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     pub = sub.add_parser("publish", help="publish a file (or - for stdin); prints the URL")
@@ -44,7 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     fetch = sub.add_parser("fetch", help="fetch an IPFS URL, ipfs:// URL or CID")
     fetch.add_argument("url", metavar="URL")
     fetch.add_argument("--verify", action="store_true", help="check the bytes against the CID")
-    fetch.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    fetch.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write here instead of stdout (whole or not at all: never half-written)",
+    )
     fetch.add_argument("--gateway", help="trusted gateway prefix (env OGPU_IPFS_GATEWAY)")
     fetch.add_argument("--timeout", type=float, default=None, help="seconds per request")
     fetch.add_argument("--max-bytes", type=int, default=None, help="size cap in bytes")
@@ -54,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 1 failure, 2 usage error)."""
+    """Run the CLI; returns the exit code (0 ok, 1 failure, 2 usage error: argparse exits)."""
     args = _parser().parse_args(argv)
     from ogpu.ipfs import (
         OGPUError,
@@ -86,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
         else:
+            if args.output:
+                _check_output(args.output)
             data = fetch_ipfs_bytes(
                 args.url,
                 args.timeout,
@@ -94,18 +141,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 max_bytes=args.max_bytes,
             )
             if args.output:
-                with open(args.output, "wb") as fh:
-                    fh.write(data)
+                _write_atomically(args.output, data)
             else:
                 sys.stdout.buffer.write(data)
                 sys.stdout.buffer.flush()
-    except OGPUError as exc:
-        print(f"ogpu-ipfs: error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"ogpu-ipfs: error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    except (OGPUError, OSError) as exc:
+        print(f"ogpu-ipfs: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("ogpu-ipfs: error: interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
 
 
 if __name__ == "__main__":

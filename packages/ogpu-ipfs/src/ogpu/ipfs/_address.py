@@ -7,12 +7,14 @@ Accepted forms (anything else raises :class:`IPFSAddressError`)::
     ipfs://<cid>[/path]
     http(s)://host[:port]/ipfs/<cid>[/path]   path-style gateway URL
     http(s)://<cid>.ipfs.host[:port][/path]   subdomain gateway URL
+
+A path may not hold ``.`` or ``..`` segments (plain or percent-encoded): rewritten to a
+trusted gateway, ``/ipfs/<cid>/../../x`` would otherwise leave the ``/ipfs/`` namespace.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 from ogpu.ipfs._cid import decode_cid
 from ogpu.ipfs._errors import IPFSAddressError
@@ -31,7 +33,16 @@ def _split_cid_path(address: str, rest: str) -> IPFSAddress:
         raise IPFSAddressError(address, "no CID")
     if not _looks_like_cid(cid):
         raise IPFSAddressError(address, f"{cid!r} is not a CID")
-    return IPFSAddress(cid, (sep + path).rstrip("/") if path else "")
+    return IPFSAddress(cid, _clean_path(address, (sep + path).rstrip("/") if path else ""))
+
+
+def _clean_path(address: str, path: str) -> str:
+    from urllib.parse import unquote
+
+    for segment in path.split("/"):
+        if unquote(segment) in (".", ".."):
+            raise IPFSAddressError(address, "the path holds a '.' or '..' segment")
+    return path
 
 
 def _looks_like_cid(text: str) -> bool:
@@ -66,7 +77,12 @@ def parse_ipfs_url(address: str) -> IPFSAddress:
         if "/" in text or not _looks_like_cid(text):
             raise IPFSAddressError(address, "not a CID or a URL")
         return IPFSAddress(text, "")
-    parts = urlsplit(text)
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # e.g. "http://[::1/": an unbalanced IPv6 bracket
+        raise IPFSAddressError(address, f"malformed URL ({exc})") from None
     scheme = parts.scheme.lower()
     if scheme == "ipfs":
         # The CID sits in the authority; keep its case (CIDv0 is case-sensitive).
@@ -80,8 +96,7 @@ def parse_ipfs_url(address: str) -> IPFSAddress:
         raise IPFSAddressError(address, "URL has no host")
     labels = host.split(".")
     if len(labels) >= 3 and labels[1].lower() == "ipfs" and _looks_like_cid(labels[0]):
-        path = parts.path.rstrip("/")
-        return IPFSAddress(labels[0], path)
+        return IPFSAddress(labels[0], _clean_path(address, parts.path.rstrip("/")))
     if parts.path.startswith("/ipfs/"):
         return _split_cid_path(address, parts.path[len("/ipfs/") :])
     raise IPFSAddressError(address, "URL has neither an /ipfs/<cid> path nor a <cid>.ipfs. host")

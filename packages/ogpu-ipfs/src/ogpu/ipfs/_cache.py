@@ -15,7 +15,6 @@ read back across processes.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections import OrderedDict
@@ -33,6 +32,8 @@ class ContentCache:
         self._lock = threading.Lock()
 
     def _file(self, directory: str, key: _Key) -> str:
+        import hashlib
+
         name = hashlib.sha256("\0".join(key).encode()).hexdigest()
         return os.path.join(directory, f"{key[1]}-{name[:16]}")
 
@@ -74,14 +75,19 @@ class ContentCache:
         self._remember(key, data)
         if verified and directory:
             file = self._file(directory, key)
+            tmp = f"{file}.tmp{os.getpid()}.{threading.get_ident()}"
             try:
                 os.makedirs(directory, exist_ok=True)
-                tmp = f"{file}.tmp{os.getpid()}.{threading.get_ident()}"
                 with open(tmp, "wb") as fh:
                     fh.write(data)
-                os.replace(tmp, file)
+                os.replace(tmp, file)  # atomic: readers see the whole entry or none
             except OSError:
-                pass  # the disk cache is an optimisation; failing to write it is not an error
+                # The disk cache is an optimisation; failing to write it is not an error, but
+                # a half-written temporary file must not stay behind.
+                import contextlib
+
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
 
     def _remember(self, key: _Key, data: bytes) -> None:
         if len(data) > self.max_bytes:

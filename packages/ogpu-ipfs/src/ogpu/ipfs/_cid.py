@@ -9,10 +9,8 @@ base32 are hand-written here: a few dozen lines beat a dependency.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ogpu.ipfs._errors import IPFSAddressError, IPFSConfigError, MalformedDataError
 
@@ -27,6 +25,9 @@ _UNIXFS_RAW = 0
 
 _B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(_B58_ALPHABET)}
+#: Longest CID text accepted: real ones are under 100 characters, and decoding base58 is
+#: quadratic, so an attacker-chosen megabyte "CID" must be refused before decoding.
+MAX_CID_LENGTH = 256
 
 
 # -- encodings -------------------------------------------------------------------------------
@@ -91,8 +92,7 @@ def _field_varint(field: int, value: int) -> bytes:
 # -- the DAG builder ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Node:
+class _Node(NamedTuple):
     multihash: bytes  # sha2-256 multihash of the block
     tsize: int  # block size plus the Tsize of every descendant
     filesize: int  # bytes of file content below this node
@@ -120,7 +120,9 @@ def _dag_pb(data: bytes, links: list[_Node]) -> bytes:
 
 
 def _multihash(block: bytes) -> bytes:
-    return bytes((_SHA2_256, 32)) + hashlib.sha256(block).digest()
+    from hashlib import sha256  # here, not at import: fetch-only users never hash
+
+    return bytes((_SHA2_256, 32)) + sha256(block).digest()
 
 
 def cid_v0(multihash: bytes) -> str:
@@ -188,8 +190,7 @@ def compute_cid(data: bytes) -> str:
 # -- CID decoding ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CID:
+class CID(NamedTuple):
     """A decoded CID: version, codec (0x70 dag-pb, 0x55 raw, ...) and multihash bytes."""
 
     text: str
@@ -215,6 +216,8 @@ def decode_cid(text: str) -> CID:
 
     Raises :class:`IPFSAddressError` if ``text`` is not a CID.
     """
+    if not isinstance(text, str) or len(text) > MAX_CID_LENGTH:
+        raise IPFSAddressError(repr(text)[:80], "not a valid CID (not a string, or too long)")
     try:
         if len(text) == 46 and text.startswith("Qm"):
             mh = b58decode(text)
@@ -222,6 +225,8 @@ def decode_cid(text: str) -> CID:
                 raise MalformedDataError("not a sha2-256 multihash")
             return CID(text, 0, _DAG_PB, mh)
         if text[:1] in ("b", "B"):
+            import base64
+
             body = text[1:].upper()
             raw = base64.b32decode(body + "=" * (-len(body) % 8))
         elif text[:1] == "z":
@@ -255,8 +260,7 @@ def is_cid(text: str) -> bool:
 # -- block decoding (verification of fetched blocks) -------------------------------------------
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(NamedTuple):
     """A decoded dag-pb/UnixFS block: its child CIDs and its own file data."""
 
     links: tuple[bytes, ...]  # child CIDs as raw CID bytes (v0: bare multihash)
@@ -312,13 +316,17 @@ def link_to_cid(raw: bytes) -> CID:
     if version != 1:
         raise MalformedDataError("unsupported link CID version")
     mh = raw[pos:]
+    import base64
+
     text = "b" + base64.b32encode(raw).decode().lower().rstrip("=")
     return CID(text, 1, codec, mh)
 
 
 def block_matches(cid: CID, block: bytes) -> bool:
     """Whether ``block`` hashes to ``cid`` (sha2-256 multihashes only)."""
-    return cid.is_sha256 and cid.multihash[2:] == hashlib.sha256(block).digest()
+    from hashlib import sha256
+
+    return cid.is_sha256 and cid.multihash[2:] == sha256(block).digest()
 
 
 DAG_PB = _DAG_PB

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 from ogpu.ipfs import _http
 from ogpu.ipfs._address import IPFSAddress, parse_ipfs_url
@@ -26,6 +25,7 @@ from ogpu.ipfs._errors import (
     IPFSConfigError,
     IPFSFetchError,
     IPFSIntegrityError,
+    IPFSTooLargeError,
     OGPUError,
 )
 from ogpu.ipfs._settings import IPFSSettings, UrlPolicy, get_settings, validate
@@ -37,6 +37,8 @@ _MAX_BLOCK = 2 * 1024 * 1024  # the IPFS block size limit (bitswap refuses large
 
 
 def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -77,6 +79,8 @@ def _redirect_checker(policy: UrlPolicy, gateway: str) -> Any:
 
 
 def _block_base(fetch_url: str, gateway: str) -> str:
+    from urllib.parse import urlsplit
+
     parts = urlsplit(fetch_url)
     if "/ipfs/" in parts.path:
         prefix = parts.path.split("/ipfs/", 1)[0]
@@ -84,15 +88,8 @@ def _block_base(fetch_url: str, gateway: str) -> str:
     return gateway
 
 
-def _verify(
-    url: str,
-    fetch_url: str,
-    address: IPFSAddress,
-    body: bytes,
-    s: IPFSSettings,
-    call: dict[str, Any],
-) -> None:
-    """Raise :class:`IPFSIntegrityError` unless ``body`` is the content of ``address.cid``."""
+def _verifiable(url: str, address: IPFSAddress) -> CID:
+    """The CID to verify against; raises before any request if it cannot be verified."""
     if address.path:
         raise IPFSConfigError(
             f"cannot verify {url}: verification of a path inside a directory is not supported"
@@ -100,12 +97,24 @@ def _verify(
     cid = decode_cid(address.cid)
     if not cid.is_sha256:
         raise IPFSIntegrityError(url, cid.text, reason="only sha2-256 CIDs can be verified")
+    if cid.codec not in (RAW, DAG_PB):
+        raise IPFSIntegrityError(url, cid.text, reason=f"cannot verify codec 0x{cid.codec:x}")
+    return cid
+
+
+def _verify(
+    url: str,
+    fetch_url: str,
+    cid: CID,
+    body: bytes,
+    s: IPFSSettings,
+    call: dict[str, Any],
+) -> None:
+    """Raise :class:`IPFSIntegrityError` unless ``body`` is the content of ``cid``."""
     if cid.codec == RAW:
-        if hashlib.sha256(body).digest() != cid.multihash[2:]:
+        if not block_matches(cid, body):
             raise IPFSIntegrityError(url, cid.text, reason="raw block hash mismatch")
         return
-    if cid.codec != DAG_PB:
-        raise IPFSIntegrityError(url, cid.text, reason=f"cannot verify codec 0x{cid.codec:x}")
     computed = build_dag(body)
     if decode_cid(computed).multihash == cid.multihash:
         return  # the default `ipfs add` DAG of these bytes is the CID: verified, no more requests
@@ -188,6 +197,9 @@ def fetch_ipfs_bytes(
         retries, backoff, deadline: retry policy (see :func:`ogpu.ipfs.configure`).
         cache: use the content-addressed cache (read and write).
 
+    ``deadline`` (or the one derived from timeout, retries and backoff) bounds the whole
+    call, block-by-block verification included.
+
     Example::
 
         data = fetch_ipfs_bytes("ipfs://QmWfVY9y3xjsixTgbd9AorQxH7VtMpzfx2HaWtsoUYecaX", verify=True)
@@ -212,13 +224,7 @@ def fetch_ipfs_bytes(
     fetch_url, address = _resolve(url, s.url_policy, s.gateway)
     if s.verify and address is None:
         raise IPFSAddressError(url, "cannot verify: the URL holds no CID")
-    call: dict[str, Any] = {
-        "timeout": s.timeout,
-        "retries": s.retries,
-        "backoff": s.backoff,
-        "deadline": s.deadline,
-        "check_redirect": _redirect_checker(s.url_policy, s.gateway),
-    }
+    cid = _verifiable(url, address) if s.verify and address is not None else None
     store = shared_cache(s.cache_max_bytes) if cache and s.cache_max_bytes and address else None
     origin = _origin(fetch_url)
     if store is not None and address is not None:
@@ -226,13 +232,30 @@ def fetch_ipfs_bytes(
             address.cid, address.path, origin, verified_only=s.verify, directory=s.cache_dir
         )
         if hit is not None:
+            if len(hit) > s.max_bytes:  # the cap holds for cached content too
+                raise IPFSTooLargeError(
+                    url, f"body of {len(hit)} bytes exceeds the {s.max_bytes}-byte cap",
+                    limit=s.max_bytes,
+                )  # fmt: skip
             logger.debug("cache hit for %s", url)
             return hit
+    deadline = s.deadline
+    if deadline is None:
+        deadline = _http.derived_deadline(s.timeout, s.retries, s.backoff)
+    call: dict[str, Any] = {
+        "timeout": s.timeout,
+        "retries": s.retries,
+        "backoff": s.backoff,
+        "deadline": deadline,
+        # One deadline for the whole call: the content and every block fetched to verify it.
+        "deadline_at": time.monotonic() + deadline,
+        "check_redirect": _redirect_checker(s.url_policy, s.gateway),
+    }
     logger.debug("fetching %s (as %s)", url, fetch_url)
     resp = _http.send("GET", fetch_url, max_bytes=s.max_bytes, **call)
     body = resp.body
-    if s.verify and address is not None:
-        _verify(url, fetch_url, address, body, s, call)
+    if cid is not None:
+        _verify(url, fetch_url, cid, body, s, call)
     if store is not None and address is not None:
         store.put(address.cid, address.path, origin, body, verified=s.verify, directory=s.cache_dir)
     return body
@@ -274,13 +297,19 @@ def fetch_ipfs_json(
         deadline=deadline,
         cache=cache,
     )
-    import json
+    from ogpu.ipfs import _json
 
     try:
-        result: dict[str, Any] = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        result: dict[str, Any] = _json.loads(body)
+    except ValueError as exc:  # UnicodeDecodeError included
         raise IPFSFetchError(url, f"invalid JSON: {exc}") from exc
     return result
+
+
+_FETCH_OPTIONS = frozenset(
+    {"timeout", "verify", "gateway", "url_policy", "max_bytes", "retries", "backoff"}
+    | {"deadline", "cache"}
+)
 
 
 def fetch_many(
@@ -294,7 +323,8 @@ def fetch_many(
 
     Each entry is the result (bytes, or the parsed JSON with ``as_json=True``) or the
     :class:`OGPUError` that fetching that URL raised; one failure never hides the others.
-    ``options`` are passed to :func:`fetch_ipfs_bytes`.
+    ``options`` are passed to :func:`fetch_ipfs_bytes`; unknown or invalid ones raise
+    :class:`IPFSConfigError` before any request.
 
     Example::
 
@@ -303,6 +333,18 @@ def fetch_many(
     """
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
         raise IPFSConfigError(f"max_workers must be a positive int, got {max_workers!r}")
+    unknown = sorted(set(options) - _FETCH_OPTIONS)
+    if unknown:
+        raise IPFSConfigError(f"unknown fetch option(s) {', '.join(unknown)}")
+    validate(
+        {
+            k: (v.rstrip("/") if k == "gateway" and isinstance(v, str) else v)
+            for k, v in options.items()
+            if k != "cache" and v is not None
+        }
+    )
+    if isinstance(urls, str):
+        raise IPFSConfigError("fetch_many expects an iterable of URLs, not one URL string")
     items = list(urls)
     fetch = fetch_ipfs_json if as_json else fetch_ipfs_bytes
 

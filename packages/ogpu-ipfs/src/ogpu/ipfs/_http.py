@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ogpu.ipfs._errors import (
     IPFSError,
@@ -34,11 +31,24 @@ logger = logging.getLogger("ogpu.ipfs")
 _MAX_REDIRECTS = 5
 _READ_CHUNK = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_DOUBLINGS = 32  # backoff * 2**n stops growing here (no float overflow on huge retries)
 USER_AGENT = f"ogpu-ipfs/{__version__}"
 
 _session_lock = threading.Lock()
 _session: requests.Session | None = None
 _session_pid = 0
+
+
+def _reset_after_fork() -> None:
+    # The parent's lock may be held by another thread at fork time, and its pooled sockets
+    # must not be shared: the child starts with a fresh lock and no session.
+    global _session_lock, _session, _session_pid
+    _session_lock = threading.Lock()
+    _session, _session_pid = None, 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def session() -> requests.Session:
@@ -70,8 +80,7 @@ def session() -> requests.Session:
         return _session
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(NamedTuple):
     """A completed HTTP exchange whose body was read within the size cap."""
 
     url: str
@@ -82,33 +91,69 @@ class Response:
 
 def check_http_url(url: str) -> None:
     """Refuse anything but an absolute http(s) URL (before any request is made)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # validates the port (ValueError when out of range)
+    except ValueError as exc:
+        raise IPFSFetchError(url, f"malformed URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.netloc or not parts.hostname:
         raise IPFSFetchError(url, f"refusing to fetch a non-http(s) URL (scheme {parts.scheme!r})")
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("Retry-After")
-    if not value:
+def _ascii_int(value: str | None) -> int | None:
+    """``int(value)`` for a plain ASCII digit string, else ``None`` (``"²".isdigit()`` holds)."""
+    if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if not value or not value.isascii() or not value.isdigit():
+        return None
+    return int(value)
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: delay-seconds or an HTTP-date.
+
+    HTTP-dates are always GMT (RFC 9110), including the obsolete asctime form that carries
+    no zone; a date in the past means "now" (0). Anything unparsable gives ``None``.
+
+    Example::
+
+        >>> retry_after_seconds("120")
+        120.0
+        >>> retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT")
+        0.0
+    """
+    if value is None:
+        return None
+    seconds = _ascii_int(value)
+    if seconds is not None:
+        return float(seconds)
     import email.utils
+    from datetime import timezone
 
     try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        when = email.utils.parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - time.time())
+    if when.tzinfo is None:  # "-0000" or asctime: GMT, not local time
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def derived_deadline(timeout: float, retries: int, backoff: float) -> float:
+    """The overall deadline used when none is given: room for every attempt to time out and
+    every backoff wait to run to its longest, plus a second."""
+    return timeout * (retries + 1) + backoff * 2.0 ** min(retries + 1, _MAX_DOUBLINGS) + 1.0
 
 
 def _read_capped(resp: requests.Response, url: str, max_bytes: int, deadline_at: float) -> bytes:
-    declared = resp.headers.get("Content-Length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    declared = _ascii_int(resp.headers.get("Content-Length"))
+    if declared is not None and declared > max_bytes:
         raise IPFSTooLargeError(
             url,
-            f"body of {int(declared)} bytes exceeds the {max_bytes}-byte cap",
+            f"body of {declared} bytes exceeds the {max_bytes}-byte cap",
             limit=max_bytes,
         )
     chunks: list[bytes] = []
@@ -148,13 +193,16 @@ def send(
     headers: Mapping[str, str] | None = None,
     files: Any = None,
     check_redirect: Callable[[str], None] | None = None,
+    deadline_at: float | None = None,
 ) -> Response:
     """Send one HTTP request with retries; return the 2xx response with its body read.
 
     Retries (``retries`` times after the first attempt) on connection errors, timeouts,
     5xx and 429, waiting ``backoff * 2**n`` seconds with +-50% jitter, or the server's
     ``Retry-After`` when longer; never on other 4xx. ``deadline`` bounds the whole call,
-    retries and waits included (``None``: derived from timeout, retries and backoff).
+    retries and waits included (``None``: derived from timeout, retries and backoff);
+    ``deadline_at`` (a ``time.monotonic()`` instant) instead shares one deadline between the
+    several requests of one call (e.g. a fetch and its block-by-block verification).
     Redirects are followed by hand, only to http(s) URLs that ``check_redirect`` accepts.
 
     Raises:
@@ -163,12 +211,17 @@ def send(
         IPFSTooLargeError: the body exceeded ``max_bytes`` (not retried).
         IPFSFetchError: connection failure, refused redirect, or an unusable URL.
     """
+    import random
+
     import requests
+    from urllib3.exceptions import ReadTimeoutError
 
     check_http_url(url)
-    if deadline is None:
-        deadline = timeout * (retries + 1) + backoff * (2 ** (retries + 1)) + 1.0
-    deadline_at = time.monotonic() + deadline
+    if deadline_at is None:
+        deadline = derived_deadline(timeout, retries, backoff) if deadline is None else deadline
+        deadline_at = time.monotonic() + deadline
+    else:
+        deadline = max(0.0, deadline_at - time.monotonic())
     sess = session()
     attempt = 0
     hops = 0
@@ -203,7 +256,12 @@ def send(
             with resp:
                 status = resp.status_code
                 if status in _REDIRECTS and "Location" in resp.headers:
-                    target = urljoin(current, resp.headers["Location"])
+                    from urllib.parse import urljoin
+
+                    try:
+                        target = urljoin(current, resp.headers["Location"])
+                    except ValueError:
+                        target = resp.headers["Location"]  # refused just below
                     hops += 1
                     if hops > _MAX_REDIRECTS:
                         raise IPFSFetchError(url, f"more than {_MAX_REDIRECTS} redirects")
@@ -227,12 +285,18 @@ def send(
                         last = IPFSTimeoutError(current, f"timed out reading the body ({exc})")
                         last.__cause__ = exc
                     except requests.RequestException as exc:
-                        last = IPFSFetchError(current, f"connection broke reading the body: {exc}")
+                        # requests reports a read timeout mid-body as a ConnectionError.
+                        if exc.args and isinstance(exc.args[0], ReadTimeoutError):
+                            last = IPFSTimeoutError(current, f"timed out reading the body ({exc})")
+                        else:
+                            last = IPFSFetchError(
+                                current, f"connection broke reading the body: {exc}"
+                            )
                         last.__cause__ = exc
                     else:
                         return Response(current, status, dict(resp.headers), body)
                 else:
-                    retry_after = _retry_after(resp.headers)
+                    retry_after = retry_after_seconds(resp.headers.get("Retry-After"))
                     error = IPFSGatewayError(
                         current, status, reason=_reason_from(resp), retry_after=retry_after
                     )
@@ -241,7 +305,7 @@ def send(
                     last = error
         if attempt >= retries:
             raise last
-        delay = backoff * (2**attempt) * random.uniform(0.5, 1.5)
+        delay = backoff * 2.0 ** min(attempt, _MAX_DOUBLINGS) * random.uniform(0.5, 1.5)
         if retry_after is not None:
             delay = max(delay, retry_after)
         if time.monotonic() + delay >= deadline_at:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from typing import Any
 
 from ogpu.ipfs import _http
 from ogpu.ipfs._address import parse_ipfs_url
-from ogpu.ipfs._cid import DAG_PB, RAW, compute_cid, decode_cid
+from ogpu.ipfs._cid import CHUNK_SIZE, DAG_PB, RAW, block_matches, compute_cid, decode_cid
 from ogpu.ipfs._errors import (
     IPFSAddressError,
     IPFSConfigError,
@@ -42,7 +41,7 @@ def _check_link_cid(link: str, cid_text: str, payload: bytes, computed: str) -> 
     cid = decode_cid(cid_text)
     if cid.codec == DAG_PB and cid.multihash == decode_cid(computed).multihash:
         return
-    if cid.codec == RAW and cid.is_sha256 and cid.multihash[2:] == hashlib.sha256(payload).digest():
+    if cid.codec == RAW and block_matches(cid, payload):
         return
     raise IPFSIntegrityError(
         link, cid_text, computed, "the service answered with a CID other than the bytes sent"
@@ -50,13 +49,13 @@ def _check_link_cid(link: str, cid_text: str, payload: bytes, computed: str) -> 
 
 
 def _json_answer(body: bytes, endpoint: str, status: int) -> Any:
-    import json
+    from ogpu.ipfs import _json
 
     text = body.decode("utf-8", "replace").strip()
     # Kubo may stream one JSON object per line (progress); the last one carries the result.
     last = text.splitlines()[-1] if text else ""
     try:
-        return json.loads(last)
+        return _json.loads(last.encode("utf-8"))
     except ValueError:
         raise IPFSGatewayError(endpoint, status, reason="the answer is not JSON") from None
 
@@ -87,6 +86,8 @@ def publish_bytes(
         filename, content_type: sent with the multipart ``file`` field.
         timeout: per-request timeout (seconds).
         retries, backoff, deadline: retry policy; ``deadline`` bounds the whole call.
+            ``timeout``, ``retries`` and ``backoff`` keep the published SDK's defaults
+            (30, 2, 0.5) and are not taken from :func:`ogpu.ipfs.configure`.
         publish_url: OGPU pinning endpoint (default: settings / ``OGPU_IPFS_PUBLISH_URL``).
         backend: ``"ogpu"`` or ``"kubo"`` (default: settings / ``OGPU_IPFS_BACKEND``).
         gateway: gateway prefix for Kubo links (default: settings / ``OGPU_IPFS_GATEWAY``).
@@ -100,6 +101,9 @@ def publish_bytes(
         raise IPFSConfigError(f"publish_bytes expects bytes, got {type(data).__name__}")
     if not isinstance(filename, str) or not filename or not isinstance(content_type, str):
         raise IPFSConfigError("filename must be a non-empty str and content_type a str")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in filename + content_type):
+        # They go into the multipart part's headers: a CR/LF would inject headers.
+        raise IPFSConfigError("filename and content_type must not hold control characters")
     overrides: dict[str, Any] = {"timeout": timeout, "retries": retries, "backoff": backoff}
     for key, value in (
         ("publish_url", publish_url),
@@ -125,7 +129,16 @@ def publish_bytes(
     }
     if s.backend == "kubo":
         endpoint = f"{s.kubo_api_url}/api/v0/add"
-        resp = _http.send("POST", endpoint, params={"cid-version": "0", "pin": "true"}, **call)
+        # Spell out `ipfs add`'s defaults: a node configured otherwise (Import.* settings)
+        # would give another CID than compute_cid, and the link check would fail.
+        params = {
+            "cid-version": "0",
+            "raw-leaves": "false",
+            "chunker": f"size-{CHUNK_SIZE}",
+            "hash": "sha2-256",
+            "pin": "true",
+        }
+        resp = _http.send("POST", endpoint, params=params, **call)
         answer = _json_answer(resp.body, endpoint, resp.status)
         cid_text = answer.get("Hash") if isinstance(answer, dict) else None
         if not isinstance(cid_text, str):

@@ -16,6 +16,7 @@ Environment variables (read at each call, so tests and processes can change them
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import threading
 from dataclasses import dataclass
@@ -105,7 +106,10 @@ def validate(values: dict[str, Any]) -> None:
         ):
             raise IPFSConfigError(f"{name} must be a non-negative int, got {value!r}")
         elif name in ("timeout", "backoff") and (
-            isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value < 0
         ):
             raise IPFSConfigError(f"{name} must be a non-negative number, got {value!r}")
         elif name == "timeout" and value == 0:
@@ -113,7 +117,12 @@ def validate(values: dict[str, Any]) -> None:
         elif (
             name == "deadline"
             and value is not None
-            and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0)
+            and (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value <= 0
+            )
         ):
             raise IPFSConfigError(f"deadline must be a positive number or None, got {value!r}")
         elif name == "verify" and not isinstance(value, bool):
