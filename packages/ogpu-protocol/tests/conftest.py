@@ -12,6 +12,7 @@ around a test). Added here:
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 import time
 import urllib.request
@@ -168,13 +169,26 @@ def net(devnet_isolated: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Net]:
     monkeypatch.setenv("OGPU_IPFS_PUBLISH_URL", devnet_isolated.ipfs.publish_url)
     monkeypatch.setenv("OGPU_IPFS_GATEWAY", devnet_isolated.ipfs.gateway_url)
     previous = ChainConfig.get_current_chain()
+    dev = ChainId.OGPU_DEVNET
+    saved_contracts = {
+        name: ChainConfig.get_contract_address(name, dev)
+        for name in ("NEXUS", "CONTROLLER", "TERMINAL", "VAULT", "MANAGER")
+    }
+    saved_ipfs = (ChainConfig.get_ipfs_publish_url(dev), ChainConfig.get_ipfs_gateway_url(dev))
     _configure(devnet_isolated.rpc_url, devnet_isolated)
     clear_all_nonce_caches()
     try:
         yield Net(devnet_isolated)
     finally:
         clear_all_nonce_caches()
-        ChainConfig.reset_rpc(ChainId.OGPU_DEVNET)
+        ChainConfig.reset_rpc(dev)
+        # restore the built-in devnet defaults (other tests check them)
+        ChainConfig.configure(
+            dev,
+            contracts=saved_contracts,
+            ipfs_publish_url=saved_ipfs[0],
+            ipfs_gateway_url=saved_ipfs[1],
+        )
         ChainConfig.set_chain(previous)
 
 
@@ -233,6 +247,108 @@ class CountingProxy:
 def counting_proxy(net: Net) -> Iterator[CountingProxy]:
     """A counting proxy in front of the devnet; the SDK's devnet RPC goes through it."""
     proxy = CountingProxy(net.rpc_url)
+    ChainConfig.configure(ChainId.OGPU_DEVNET, rpc_url=proxy.url)
+    try:
+        yield proxy
+    finally:
+        ChainConfig.configure(ChainId.OGPU_DEVNET, rpc_url=net.rpc_url)
+        proxy.close()
+
+
+class FaultProxy:
+    """A loopback JSON-RPC proxy in front of the devnet that injects faults on chosen methods.
+
+    ``faults[method]`` is a list of actions consumed one per matching single (non-batch) call:
+
+    - ``"drop"``: close the connection without forwarding (the node never sees the call);
+    - ``"forward_then_drop"``: forward, then close without answering (the answer is lost);
+    - ``"swallow"``: answer a dummy success without forwarding (a node that loses the tx);
+    - ``("error", code, message)``: answer this JSON-RPC error without forwarding.
+
+    Every ``eth_sendRawTransaction`` that reached the node is recorded in ``forwarded_raw``;
+    every one the proxy saw (whatever its fate) in ``seen_raw``.
+    """
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.faults: dict[str, list[Any]] = {}
+        self.seen_raw: list[str] = []
+        self.forwarded_raw: list[str] = []
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                payload = json.loads(body)
+                action: Any = None
+                method = payload.get("method") if isinstance(payload, dict) else None
+                with proxy._lock:
+                    if method == "eth_sendRawTransaction":
+                        proxy.seen_raw.append(payload["params"][0])
+                    queue = proxy.faults.get(str(method))
+                    if queue:
+                        action = queue.pop(0)
+                if action == "drop":
+                    self.close_connection = True
+                    return
+                if action == "swallow":
+                    self._answer(
+                        {"jsonrpc": "2.0", "id": payload["id"], "result": "0x" + "00" * 32}
+                    )
+                    return
+                if isinstance(action, tuple) and action[0] == "error":
+                    error = {"code": action[1], "message": action[2]}
+                    self._answer({"jsonrpc": "2.0", "id": payload["id"], "error": error})
+                    return
+                req = urllib.request.Request(
+                    proxy.target, data=body, headers={"Content-Type": "application/json"}
+                )
+                with urllib.request.urlopen(req, timeout=60) as upstream:
+                    answer = upstream.read()
+                if method == "eth_sendRawTransaction":
+                    with proxy._lock:
+                        proxy.forwarded_raw.append(payload["params"][0])
+                if action == "forward_then_drop":
+                    self.close_connection = True
+                    return
+                self._answer_bytes(answer)
+
+            def _answer(self, obj: Any) -> None:
+                self._answer_bytes(json.dumps(obj).encode())
+
+            def _answer_bytes(self, answer: bytes) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def inject(self, method: str, *actions: Any) -> None:
+        """Queue ``actions`` for the next calls of ``method``."""
+        with self._lock:
+            self.faults.setdefault(method, []).extend(actions)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fault_proxy(net: Net) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of the devnet; the SDK's devnet RPC goes through it."""
+    proxy = FaultProxy(net.rpc_url)
     ChainConfig.configure(ChainId.OGPU_DEVNET, rpc_url=proxy.url)
     try:
         yield proxy

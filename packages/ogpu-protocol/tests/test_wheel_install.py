@@ -70,6 +70,12 @@ def test_wheel_ships_abis_and_py_typed(protocol_venv: tuple[Path, list[Path]]) -
     for pkg in ("types", "chain", "protocol"):
         assert f"ogpu/{pkg}/py.typed" in names
     assert "ogpu/__init__.py" not in names
+    # every bundled ABI file of the source tree ships, byte for byte
+    abis = ROOT / "packages/ogpu-protocol/src/ogpu/protocol/abis"
+    with zipfile.ZipFile(wheel) as zf:
+        for path in sorted(abis.glob("*/*.json")):
+            name = f"ogpu/protocol/abis/{path.parent.name}/{path.name}"
+            assert zf.read(name) == path.read_bytes(), name
     assert not any("client" in n.split("/")[1] for n in names if n.startswith("ogpu/"))
 
 

@@ -166,7 +166,15 @@ def paginate(
     if upper <= lower:
         return [], block
     calls = [page_call(lo, min(lo + PAGE_SIZE, upper)) for lo in range(lower, upper, PAGE_SIZE)]
-    pages = read(calls, handle, on_failure=on_failure, block=block)
+    # Without a count read the block is still unknown: ask for it in the same batch (no extra
+    # round trip), so that follow-up reads (e.g. snapshots of the items) can pin to it.
+    extra = [("eth_blockNumber", [])] if block == "latest" else []
+    pages, extra_raw = read_many(calls, handle, block=block, extra=extra)
+    for page in pages:
+        if isinstance(page, CallFailure):
+            raise (on_failure(page) if on_failure else page.to_exception())
+    if extra_raw and isinstance(extra_raw[0], str):
+        block = _hex_int(extra_raw[0])
     items: list[Any] = []
     for page in pages:
         for item in page:

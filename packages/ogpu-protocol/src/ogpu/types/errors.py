@@ -429,6 +429,8 @@ class InvalidAddressError(ValidationError):
     """``value`` is not a valid address (malformed, or a wrong EIP-55 checksum)."""
 
     def __init__(self, value: str, reason: str, argument: str = "address") -> None:
+        # A 64-hex-digit value may be a private key passed by mistake: never keep it.
+        value = _redacted(value)
         self.value = value
         self.reason = reason
         self.argument = argument
@@ -440,6 +442,7 @@ class InvalidAmountError(ValidationError):
     """``value`` is not a valid amount (negative, too large or not an integer)."""
 
     def __init__(self, value: object, reason: str, argument: str = "amount") -> None:
+        value = _redacted(value)
         self.value = value
         self.reason = reason
         self.argument = argument
@@ -456,6 +459,13 @@ class InvalidArgumentTypeError(ValidationError, TypeError):
         self.got = got
         self._init_args = (argument, expected, got)
         super().__init__(f"{argument} must be {expected}, got {got}")
+
+
+def _redacted(value: Any) -> Any:
+    """``value`` itself when short, else a placeholder (fields never hold key-sized values)."""
+    if len(repr(value)) > 44:
+        return f"<{type(value).__name__} of length {len(str(value))}>"
+    return value
 
 
 def _shown(value: object) -> str:
