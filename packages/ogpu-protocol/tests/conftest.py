@@ -263,7 +263,9 @@ class FaultProxy:
     - ``"drop"``: close the connection without forwarding (the node never sees the call);
     - ``"forward_then_drop"``: forward, then close without answering (the answer is lost);
     - ``"swallow"``: answer a dummy success without forwarding (a node that loses the tx);
-    - ``("error", code, message)``: answer this JSON-RPC error without forwarding.
+    - ``("error", code, message)``: answer this JSON-RPC error without forwarding;
+    - ``("forward_then_error", code, message)``: forward (the node acts on the call), then
+      answer this JSON-RPC error instead of the node's answer.
 
     Every ``eth_sendRawTransaction`` that reached the node is recorded in ``forwarded_raw``;
     every one the proxy saw (whatever its fate) in ``seen_raw``.
@@ -299,18 +301,16 @@ class FaultProxy:
                         {"jsonrpc": "2.0", "id": payload["id"], "result": "0x" + "00" * 32}
                     )
                     return
+                if isinstance(action, tuple) and action[0] == "forward_then_error":
+                    proxy._forward(body, method, payload)
+                    error = {"code": action[1], "message": action[2]}
+                    self._answer({"jsonrpc": "2.0", "id": payload["id"], "error": error})
+                    return
                 if isinstance(action, tuple) and action[0] == "error":
                     error = {"code": action[1], "message": action[2]}
                     self._answer({"jsonrpc": "2.0", "id": payload["id"], "error": error})
                     return
-                req = urllib.request.Request(
-                    proxy.target, data=body, headers={"Content-Type": "application/json"}
-                )
-                with urllib.request.urlopen(req, timeout=60) as upstream:
-                    answer = upstream.read()
-                if method == "eth_sendRawTransaction":
-                    with proxy._lock:
-                        proxy.forwarded_raw.append(payload["params"][0])
+                answer = proxy._forward(body, method, payload)
                 if action == "forward_then_drop":
                     self.close_connection = True
                     return
@@ -334,6 +334,17 @@ class FaultProxy:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
+
+    def _forward(self, body: bytes, method: Any, payload: Any) -> bytes:
+        req = urllib.request.Request(
+            self.target, data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=60) as upstream:
+            answer: bytes = upstream.read()
+        if method == "eth_sendRawTransaction":
+            with self._lock:
+                self.forwarded_raw.append(payload["params"][0])
+        return answer
 
     def inject(self, method: str, *actions: Any) -> None:
         """Queue ``actions`` for the next calls of ``method``."""

@@ -6,25 +6,45 @@ Guarantees:
 - Gas = estimate x :data:`GAS_MARGIN` (capped at the block gas limit).
 - Sign + send happen under the per-address nonce lock (:meth:`NonceManager.hold`), so
   threads sharing a key get consecutive nonces; receipts are awaited outside the lock.
-- Retries (bounded by ``max_retries``) never send one intent under two nonces: an ambiguous
-  send (transport error) is followed by a lookup of the signed hash, and the *same bytes*
-  are re-sent if it is unknown; an underpriced send is re-signed with the *same nonce*
-  (so at most one version can ever mine); only a "nonce too low" whose signed hashes the
-  node does not know moves the intent to a fresh nonce.
+- Retries (bounded by ``max_retries``) never send one intent under two nonces:
+
+  - an ambiguous send (transport error, or a transient JSON-RPC error such as a timeout,
+    429, 5xx, "header not found", "try again") is followed by a lookup of the signed
+    hash(es); the *same bytes* are re-sent if the node does not know them;
+  - an underpriced send is first checked against the node: if one of the hashes signed for
+    this intent is known the intent is in (nothing more is sent); if the node's pending
+    count shows the nonce is taken by a transaction that is *not ours* (another process
+    uses the key), the intent moves to the node's pending nonce with the same fees (never
+    bumping over someone else's transaction); only when nothing occupies the nonce is the
+    intent re-signed at the *same* nonce with bumped fees. A "replacement transaction
+    underpriced" with no visible occupant raises :class:`NonceError` instead of replacing
+    a transaction we cannot prove is ours;
+  - "nonce too low/high" moves the intent to a fresh nonce only after checking by hash
+    that the node knows none of its signatures.
+- Permanent rejections fail at once, without re-sending: gas limit exceeded / intrinsic gas
+  too low / fee cap exceeded (:class:`GasError`), insufficient funds for gas * price + value
+  (:class:`GasError` naming the account, the required and the available amounts), invalid
+  sender / chain id and anything unrecognised (:class:`TxRpcError`).
+- Every error raised after signing carries ``tx_hash`` (the last signed version of the
+  intent) and ``nonce`` as attributes and in its message (see
+  :meth:`ogpu.types.errors.TxError.attach_transaction`); the nonce cache is then dropped so
+  the next intent re-reads the node's pending count.
 - Reverts from the estimate, the send or the receipt (replayed as ``eth_call`` at the parent
   block) are mapped to typed errors (see :mod:`ogpu.protocol._revert`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from ogpu.chain._rpc import RpcClient, RpcErrorObject, RpcTransportError
 from ogpu.chain.config import ChainConfig, ChainLike
-from ogpu.chain.nonce import NonceManager
+from ogpu.chain.nonce import NonceManager, NonceSlot
 from ogpu.protocol._revert import RevertContext, extract_revert, map_revert
 from ogpu.types.errors import (
     ConfigError,
@@ -33,6 +53,7 @@ from ogpu.types.errors import (
     OGPUError,
     PublishTimeoutError,
     TxReceiptTimeoutError,
+    TxRevertError,
     TxRpcError,
 )
 from ogpu.types.receipt import Receipt
@@ -43,33 +64,89 @@ log = logging.getLogger("ogpu.tx")
 
 GAS_MARGIN = 1.25
 DEFAULT_PRIORITY_FEE = 1_000_000_000  # 1 gwei, when eth_maxPriorityFeePerGas is unsupported
-_TRANSIENT_CODES = {-32005, -32603, 429, -32000}
+
+#: Messages of rejections that no retry can fix (checked before the transient ones).
+_GAS_PERMANENT = (
+    "exceeds block gas limit",
+    "gas limit reached",
+    "intrinsic gas too low",
+    "gas too low",
+    "exceeds the configured cap",
+    "exceeds the configured fee cap",
+    "tx fee exceeds",
+    "gas limit exceeds",
+)
+_FATAL = (
+    "invalid sender",
+    "invalid chain id",
+    "chain id mismatch",
+    "incorrect chain id",
+    "wrong chain id",
+    "only replay-protected",
+    "invalid signature",
+    "invalid transaction",
+    "transaction type not supported",
+)
+#: Messages of failures that may pass on a retry (the node was busy, lagging or rate limiting).
+_TRANSIENT = (
+    "timeout",
+    "timed out",
+    "header not found",
+    "try again",
+    "temporarily",
+    "temporary",
+    "busy",
+    "rate limit",
+    "too many requests",
+    "service unavailable",
+    "bad gateway",
+    "gateway timeout",
+    "connection reset",
+    "connection refused",
+    "connection error",
+    "overloaded",
+)
+#: Codes that mean "retry later" whatever the message (-32005: EIP-1474 limit exceeded).
+_TRANSIENT_CODES = {-32005, 408, 429}
 
 
 def _hex_int(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
 
 
-def _classify(error: TxRpcError) -> str:
-    text = error.reason.lower()
+def _classify_text(code: int | None, text: str) -> str:
+    text = text.lower()
     if "already known" in text or "known transaction" in text or "already imported" in text:
         return "known"
     if "nonce too low" in text or "nonce is too low" in text or "oldnonce" in text:
         return "nonce_low"
     if "nonce too high" in text or "nonce gap" in text:
         return "nonce_high"
+    if "replacement" in text and "underpriced" in text:
+        return "replacement"
     if "underpriced" in text or "fee too low" in text or "max fee per gas less than" in text:
         return "underpriced"
     if "insufficient funds" in text:
         return "funds"
+    if any(word in text for word in _GAS_PERMANENT):
+        return "gas"
+    if any(word in text for word in _FATAL):
+        return "fatal"
+    return ""
+
+
+def _classify(error: TxRpcError) -> str:
+    """One of known, nonce_low, nonce_high, replacement, underpriced, funds, gas, revert,
+    transient, fatal."""
+    kind = _classify_text(error.code, error.reason)
+    if kind:
+        return kind
     if extract_revert(error) is not None:
         return "revert"
-    if error.code in _TRANSIENT_CODES and any(
-        word in text
-        for word in ("timeout", "timed out", "busy", "rate", "limit", "temporar", "try again")
-    ):
+    code = error.code
+    if code in _TRANSIENT_CODES or (isinstance(code, int) and 500 <= code <= 599):
         return "transient"
-    if error.code == 429:
+    if any(word in error.reason.lower() for word in _TRANSIENT):
         return "transient"
     return "fatal"
 
@@ -121,11 +198,99 @@ def _bump(fees: dict[str, int]) -> dict[str, int]:
 
 def _known(client: RpcClient, hashes: list[str]) -> str | None:
     """The first of ``hashes`` the node knows (pending or mined), else None."""
+    if not hashes:
+        return None
     answers = client.batch([("eth_getTransactionByHash", [h]) for h in hashes])
     for tx_hash, answer in zip(hashes, answers, strict=False):
         if isinstance(answer, dict):
             return tx_hash
     return None
+
+
+def _known_or_none(client: RpcClient, hashes: list[str]) -> str | None:
+    """:func:`_known`, or None when the lookup itself fails (only used before re-sending the
+    very same bytes, which is safe either way)."""
+    try:
+        return _known(client, hashes)
+    except TxRpcError:
+        return None
+
+
+def _funds_error(
+    client: RpcClient, exc: TxRpcError, sender: str, gas: int, fees: dict[str, int], value: int
+) -> GasError:
+    """Insufficient native funds: name the account, the required and the available amounts."""
+    price = fees.get("maxFeePerGas", fees.get("gasPrice", 0))
+    required = gas * price + value
+    available = "unknown"
+    with contextlib.suppress(TxRpcError, ValueError, TypeError):
+        available = str(_hex_int(client.request("eth_getBalance", [sender, "pending"])))
+    return GasError(
+        f"insufficient funds for gas * price + value: {sender} needs up to {required} wei, "
+        f"has {available} wei ({exc.reason})"
+    )
+
+
+@dataclass
+class _Intent:
+    """What has been signed for one intent (hashes only: never the key or the raw bytes)."""
+
+    nonce: int | None = None
+    tx_hash: str | None = None
+    #: Hashes signed at the current nonce (any one of them may mine; at most one can).
+    hashes: list[str] = field(default_factory=list)
+
+    def signed(self, tx_hash: str, nonce: int) -> None:
+        if nonce != self.nonce:
+            self.hashes = []
+        self.nonce, self.tx_hash = nonce, tx_hash
+        self.hashes.append(tx_hash)
+
+    def settle(self, tx_hash: str) -> None:
+        """The node holds ``tx_hash``: it is the one version of the intent."""
+        self.tx_hash = tx_hash
+        self.hashes = [tx_hash]
+
+    def attach(self, error: BaseException) -> None:
+        if self.tx_hash is not None:
+            attach = getattr(error, "attach_transaction", None)
+            if callable(attach):
+                attach(self.tx_hash, self.nonce)
+
+
+def _prelude(
+    client: RpcClient, call: dict[str, Any], max_retries: int
+) -> tuple[Any, Any, Any, Any, Any]:
+    """Round trip 1 (chain id, fee data, gas estimate), retried on transient failures.
+
+    Nothing is signed yet, so retrying is always safe.
+    """
+    attempts = 0
+    while True:
+        try:
+            chain_id_raw, block, tip_raw, price_raw, estimate = client.batch(
+                [
+                    ("eth_chainId", []),
+                    ("eth_getBlockByNumber", ["latest", False]),
+                    ("eth_maxPriorityFeePerGas", []),
+                    ("eth_gasPrice", []),
+                    ("eth_estimateGas", [call]),
+                ]
+            )
+        except TxRpcError as exc:
+            if isinstance(exc, RpcTransportError) or _classify(exc) == "transient":
+                attempts += 1
+                if attempts <= max_retries:
+                    time.sleep(min(0.2 * 2**attempts, 2.0))
+                    continue
+            raise
+        failed = next((a for a in (chain_id_raw, estimate) if isinstance(a, RpcErrorObject)), None)
+        if failed is not None and _classify(failed.to_exception()) == "transient":
+            attempts += 1
+            if attempts <= max_retries:
+                time.sleep(min(0.2 * 2**attempts, 2.0))
+                continue
+        return chain_id_raw, block, tip_raw, price_raw, estimate
 
 
 def transact(
@@ -148,6 +313,9 @@ def transact(
     broadcasting, :class:`PublishTimeoutError` (``budget``, ``"pre-transaction"``) is raised and
     nothing is sent. ``before_send`` runs under the nonce lock right before signing (a last
     chance to refuse, e.g. an expiry that has just passed).
+
+    Any error raised once the transaction was signed has ``tx_hash`` and ``nonce`` set (and
+    named in its message): check that hash before retrying the operation.
     """
     handle = ChainConfig.resolve(chain)
     client = ChainConfig.rpc_client(handle)
@@ -155,15 +323,7 @@ def transact(
     call = {"from": sender, "to": to, "data": data, "value": hex(value)}
 
     # Round trip 1: chain id, fee data and the gas estimate (which also simulates reverts).
-    chain_id_raw, block, tip_raw, price_raw, estimate = client.batch(
-        [
-            ("eth_chainId", []),
-            ("eth_getBlockByNumber", ["latest", False]),
-            ("eth_maxPriorityFeePerGas", []),
-            ("eth_gasPrice", []),
-            ("eth_estimateGas", [call]),
-        ]
-    )
+    chain_id_raw, block, tip_raw, price_raw, estimate = _prelude(client, call, max_retries)
     if isinstance(chain_id_raw, RpcErrorObject):
         raise chain_id_raw.to_exception()
     if _hex_int(chain_id_raw) != handle.value:
@@ -186,95 +346,169 @@ def transact(
         "gas": gas,
         "chainId": handle.value,
     }
-    signed_hashes: list[str] = []
-    attempts = 0
-
-    def give_up(error: OGPUError) -> OGPUError:
-        return error
-
-    with NonceManager.hold(sender, handle) as slot:
-        if deadline is not None and time.monotonic() > deadline:
-            raise PublishTimeoutError(budget or 0.0, "pre-transaction")
-        if before_send is not None:
-            before_send()
-        nonce = slot.current()
-        raw_hex = ""
-        resend_same = False
-        while True:
-            if not resend_same:
-                tx = dict(tx_base, nonce=nonce, **fees)
-                if "maxFeePerGas" in fees:
-                    tx["type"] = 2
-                signed = signer.sign_transaction(tx)
-                raw_hex = "0x" + bytes(signed.raw_transaction).hex()
-                signed_hashes.append("0x" + bytes(signed.hash).hex())
-            resend_same = False
+    intent = _Intent()
+    try:
+        with NonceManager.hold(sender, handle) as slot:
+            if deadline is not None and time.monotonic() > deadline:
+                raise PublishTimeoutError(budget or 0.0, "pre-transaction")
+            if before_send is not None:
+                before_send()
             try:
-                client.request("eth_sendRawTransaction", [raw_hex])
+                _send(client, slot, signer, tx_base, fees, intent, ctx, max_retries)
+            except BaseException:
+                if intent.tx_hash is not None:
+                    # The node's view of this nonce is uncertain: re-read it next time
+                    # instead of reusing (and possibly replacing) it.
+                    slot.invalidate()
+                raise
+        return _finish(client, intent, call, gas, ctx, receipt_timeout, deadline)
+    except OGPUError as exc:
+        intent.attach(exc)
+        raise
+    except Exception as exc:
+        if intent.tx_hash is None:
+            raise
+        error = TxRpcError(f"unexpected {type(exc).__name__} after signing: {exc}")
+        intent.attach(error)
+        raise error from exc
+
+
+def _send(
+    client: RpcClient,
+    slot: NonceSlot,
+    signer: Any,
+    tx_base: dict[str, Any],
+    fees: dict[str, int],
+    intent: _Intent,
+    ctx: RevertContext,
+    max_retries: int,
+) -> None:
+    """Sign and send until the node holds exactly one version of the intent (under the lock)."""
+    sender = slot.address
+    nonce = slot.current()
+    raw_hex = ""
+    resend_same = False
+    attempts = 0
+    while True:
+        if not resend_same:
+            tx = dict(tx_base, nonce=nonce, **fees)
+            if "maxFeePerGas" in fees:
+                tx["type"] = 2
+            signed = signer.sign_transaction(tx)
+            raw_hex = "0x" + bytes(signed.raw_transaction).hex()
+            intent.signed("0x" + bytes(signed.hash).hex(), nonce)
+        resend_same = False
+        try:
+            client.request("eth_sendRawTransaction", [raw_hex])
+            slot.commit(nonce)
+            return
+        except RpcTransportError as exc:
+            # Ambiguous: the node may have accepted it. Never re-sign before checking.
+            found = _known_or_none(client, intent.hashes)
+            if found is not None:
+                intent.settle(found)
                 slot.commit(nonce)
-                break
-            except RpcTransportError as exc:
-                # Ambiguous: the node may have accepted it. Never re-sign before checking.
-                try:
-                    found = _known(client, signed_hashes)
-                except TxRpcError:
-                    found = None
+                return
+            attempts += 1
+            if attempts > max_retries:
+                raise
+            log.warning("send of nonce %d failed (%s); re-sending the same bytes", nonce, exc)
+            time.sleep(min(0.2 * 2**attempts, 2.0))
+            resend_same = True
+        except TxRpcError as exc:
+            kind = _classify(exc)
+            if kind == "known":
+                slot.commit(nonce)
+                return
+            if kind == "transient":
+                # Possibly accepted (e.g. an upstream timeout): look before re-sending.
+                found = _known_or_none(client, intent.hashes)
                 if found is not None:
-                    signed_hashes = [found]
+                    intent.settle(found)
                     slot.commit(nonce)
-                    break
+                    return
                 attempts += 1
                 if attempts > max_retries:
-                    slot.invalidate()
-                    raise give_up(exc) from None
+                    raise
                 log.warning("send of nonce %d failed (%s); re-sending the same bytes", nonce, exc)
                 time.sleep(min(0.2 * 2**attempts, 2.0))
                 resend_same = True
-            except TxRpcError as exc:
-                kind = _classify(exc)
-                if kind == "known":
+                continue
+            if kind in ("nonce_low", "nonce_high"):
+                # A failing lookup propagates: never move to a new nonce unverified.
+                found = _known(client, intent.hashes)
+                if found is not None:
+                    intent.settle(found)
                     slot.commit(nonce)
-                    break
-                if kind in ("nonce_low", "nonce_high"):
-                    found = _known(client, signed_hashes)
-                    if found is not None:
-                        signed_hashes = [found]
-                        slot.commit(nonce)
-                        break
-                    attempts += 1
-                    suggested = slot.chain_pending()
-                    if attempts > max_retries:
-                        slot.invalidate()
-                        raise NonceError(sender, nonce, suggested) from None
-                    log.info("nonce %d rejected (%s); moving to %d", nonce, kind, suggested)
+                    return
+                attempts += 1
+                suggested = slot.chain_pending()
+                if attempts > max_retries:
+                    raise NonceError(sender, nonce, suggested) from None
+                log.info("nonce %d rejected (%s); moving to %d", nonce, kind, suggested)
+                slot.invalidate()
+                nonce = slot.current()
+                continue  # the old signatures can never mine: their nonce is taken
+            if kind in ("replacement", "underpriced"):
+                attempts += 1
+                if attempts > max_retries:
+                    raise GasError(
+                        f"transaction still underpriced after {max_retries} attempts"
+                    ) from None
+                # Which transaction holds this nonce? Ours (this intent), another one, or none.
+                answers = client.batch(
+                    [("eth_getTransactionByHash", [h]) for h in intent.hashes]
+                    + [("eth_getTransactionCount", [sender, "pending"])]
+                )
+                *by_hash, pending_raw = answers
+                if isinstance(pending_raw, RpcErrorObject):
+                    raise pending_raw.to_exception() from None
+                pending = _hex_int(pending_raw)
+                mine = [h for h, a in zip(intent.hashes, by_hash, strict=False) if a]
+                if mine:
+                    # The node already holds this intent: nothing more to send.
+                    intent.settle(mine[0])
+                    slot.commit(nonce)
+                    return
+                if pending > nonce:
+                    # Nonce taken by a transaction that is not ours (another process uses
+                    # the key). Our signatures at it are verified unknown: move, same fees.
+                    log.warning(
+                        "nonce %d of %s is taken by a transaction not ours; moving to %d",
+                        nonce,
+                        sender,
+                        pending,
+                    )
                     slot.invalidate()
                     nonce = slot.current()
-                    signed_hashes = []  # the old signatures can never mine: their nonce is taken
                     continue
-                if kind == "underpriced":
-                    attempts += 1
-                    if attempts > max_retries:
-                        raise GasError(
-                            f"transaction still underpriced after {max_retries} bumps"
-                        ) from None
-                    fees = _bump(fees)
-                    continue  # same nonce: at most one of the versions can be mined
-                if kind == "transient":
-                    attempts += 1
-                    if attempts > max_retries:
-                        raise
-                    time.sleep(min(0.2 * 2**attempts, 2.0))
-                    resend_same = True
-                    continue
-                if kind == "revert":
-                    _raise_revert(exc, ctx)
-                if kind == "funds":
-                    raise GasError(
-                        f"insufficient funds for gas * price + value: {exc.reason}"
-                    ) from None
-                raise
+                if kind == "replacement":
+                    raise NonceError(sender, nonce, pending) from None
+                fees = _bump(fees)
+                continue  # same nonce, nothing else at it: at most one version can be mined
+            if kind == "revert":
+                _raise_revert(exc, ctx)
+            if kind == "funds":
+                raise _funds_error(
+                    client, exc, sender, int(tx_base["gas"]), fees, int(tx_base["value"])
+                ) from None
+            if kind == "gas":
+                raise GasError(f"rejected by the node: {exc.reason}") from None
+            raise
 
-    receipt = _wait(client, signed_hashes, receipt_timeout, deadline)
+
+def _finish(
+    client: RpcClient,
+    intent: _Intent,
+    call: dict[str, Any],
+    gas: int,
+    ctx: RevertContext,
+    receipt_timeout: float,
+    deadline: float | None,
+) -> Receipt:
+    """Await the receipt of the intent; decode a revert at mining."""
+    receipt = _wait(client, intent.hashes, receipt_timeout, deadline, intent.tx_hash)
+    intent.tx_hash = str(receipt.get("transactionHash") or intent.tx_hash)
     if _hex_int(receipt.get("status", "0x1")) == 0:
         number = _hex_int(receipt["blockNumber"])
         replay_call = dict(call, gas=hex(_hex_int(receipt.get("gasUsed", hex(gas))) + 100_000))
@@ -282,8 +516,6 @@ def transact(
             client.request("eth_call", [replay_call, hex(max(number - 1, 0))])
         except TxRpcError as exc:
             _raise_revert(exc, ctx)
-        from ogpu.types.errors import TxRevertError
-
         raise TxRevertError(f"transaction {receipt['transactionHash']} reverted (no reason)")
     timestamp = 0
     try:
@@ -298,8 +530,13 @@ def transact(
 
 
 def _wait(
-    client: RpcClient, hashes: list[str], timeout: float, deadline: float | None
+    client: RpcClient,
+    hashes: list[str],
+    timeout: float,
+    deadline: float | None,
+    reported: str | None = None,
 ) -> dict[str, Any]:
+    """The first mined receipt among ``hashes`` (all versions of one intent at one nonce)."""
     limit = time.monotonic() + timeout
     if deadline is not None:
         limit = min(limit, deadline)
@@ -313,7 +550,7 @@ def _wait(
             if isinstance(answer, dict) and answer.get("blockNumber"):
                 return answer
         if time.monotonic() >= limit:
-            raise TxReceiptTimeoutError(hashes[-1], timeout)
+            raise TxReceiptTimeoutError(reported or hashes[-1], timeout)
         time.sleep(delay)
         delay = min(delay * 1.5, 1.0)
 

@@ -125,5 +125,9 @@ def confirm_response(
 
 
 def extract_task_address(receipt: Receipt, *, chain: ChainArg = None) -> str:
-    """The new task's address from a :func:`publish_task` receipt (``TaskPublished``)."""
+    """The new task's address from a :func:`publish_task` receipt (``TaskPublished``).
+
+    Only a ``TaskPublished`` log emitted by the chain's Nexus is accepted; logs with the same
+    topic from any other address are ignored.
+    """
     return _extract(receipt, "TaskPublished", "task", chain)

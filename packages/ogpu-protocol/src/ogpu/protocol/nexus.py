@@ -237,13 +237,24 @@ def _extract(receipt: Receipt, event_name: str, field: str, chain: ChainArg) -> 
     if not isinstance(receipt, Receipt):
         raise InvalidArgumentTypeError("receipt", "a Receipt", type(receipt).__name__)
     ev = _abi.event(ChainConfig.get_abi_set(chain), "Nexus", event_name)
+    emitter = singleton("NEXUS", chain).lower()
     for log in receipt.logs:
+        # Only the event the Nexus itself emitted counts: any contract called during the
+        # transaction can emit a log with the same topic (a forged address).
+        if not isinstance(log, dict) or str(log.get("address", "")).lower() != emitter:
+            continue
         decoded = _abi.decode_event(ev, log)
         if decoded is not None:
             return addr(decoded[field], field)
-    raise ValidationError(f"receipt {receipt.tx_hash} has no {event_name} event")
+    raise ValidationError(
+        f"receipt {receipt.tx_hash} has no {event_name} event emitted by the Nexus ({emitter})"
+    )
 
 
 def extract_source_address(receipt: Receipt, *, chain: ChainArg = None) -> str:
-    """The new source's address from a :func:`publish_source` receipt (``SourcePublished``)."""
+    """The new source's address from a :func:`publish_source` receipt (``SourcePublished``).
+
+    Only a ``SourcePublished`` log emitted by the chain's Nexus is accepted; logs with the
+    same topic from any other address are ignored.
+    """
     return _extract(receipt, "SourcePublished", "source", chain)

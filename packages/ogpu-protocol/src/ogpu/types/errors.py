@@ -24,6 +24,13 @@ re-exported here as the very same class object)::
 name catches it. Every error carries the fields its constructor names and
 survives ``pickle`` (for multiprocessing and task queues). No message, repr or
 field ever contains a private key.
+
+Every error raised by a write *after* its transaction was signed (a transport failure past
+the retry bound, a rejection by the node, a receipt timeout, a revert at mining...) carries
+``tx_hash`` (the hash of the last signed version of the intent) and ``nonce`` as
+attributes, and names both in its message, so the caller can look the transaction up before
+retrying. Errors raised before signing have ``tx_hash is None``. Signed bytes are never
+included.
 """
 
 from __future__ import annotations
@@ -86,10 +93,33 @@ __all__ = [
 ]
 
 
-class _Fields:
-    """Mixin: rebuild the error from its constructor fields when unpickled."""
+class _Fields(OGPUError):
+    """Base mixin: rebuild the error from its constructor fields when unpickled, and name the
+    signed transaction an error happened after (:meth:`attach_transaction`)."""
 
     _init_args: tuple[Any, ...] | None = None
+    #: Hash of the signed transaction this error happened after (None: nothing was signed).
+    tx_hash: str | None = None
+    #: Nonce of that transaction (None: nothing was signed).
+    nonce: int | None = None
+    _tx_suffix: str = ""
+
+    def attach_transaction(self, tx_hash: str, nonce: int | None) -> None:
+        """Record that this error was raised after ``tx_hash`` (at ``nonce``) was signed.
+
+        Sets :attr:`tx_hash` and :attr:`nonce` and appends them to the message, so the
+        caller can check whether the transaction went through. Only the hash and the nonce
+        are recorded: never the key, never the signed bytes.
+        """
+        message = str(self.args[0]) if self.args else ""
+        if "tx_hash" not in self.__dict__:  # a constructor field wins (TxReceiptTimeoutError)
+            self.tx_hash = tx_hash
+        self.nonce = nonce
+        parts = [] if tx_hash in message else [f"transaction {tx_hash}"]
+        if nonce is not None:
+            parts.append(f"nonce {nonce}")
+        self._tx_suffix = f" [{', '.join(parts)}]" if parts else ""
+        self.args = (message + self._tx_suffix, *self.args[1:])
 
     def __reduce__(self) -> Any:
         args = self._init_args
@@ -97,6 +127,13 @@ class _Fields:
             return super().__reduce__()  # type: ignore[misc]
         state = {k: v for k, v in self.__dict__.items() if k != "_init_args"}
         return (type(self), args, state)
+
+    def __setstate__(self, state: dict[str, Any] | None, /) -> None:
+        state = state or {}
+        self.__dict__.update(state)
+        suffix = str(state.get("_tx_suffix", ""))
+        if suffix and self.args and not str(self.args[0]).endswith(suffix):
+            self.args = (str(self.args[0]) + suffix, *self.args[1:])
 
 
 # --------------------------------------------------------------------------- categories
