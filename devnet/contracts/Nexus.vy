@@ -211,9 +211,8 @@ def register(source: address, provider: address, preferredEnvironment: uint8):
     assert (env == 1 or env == 2 or env == 4) and (envs & env) != 0, "InvalidEnvironment"
     vault: common.IVault = common.IVault(self.vault)
     assert staticcall vault.sanctionOf(provider) == 0, "NotEligible"
-    if not staticcall vault.isWhitelisted(provider):
-        required: uint256 = max(min_lockup, staticcall vault.MIN_LOCKUP_PER_SOURCE())
-        assert staticcall vault.lockupOf(provider) >= required, "InsufficientLockup"
+    required: uint256 = max(min_lockup, staticcall vault.MIN_LOCKUP_PER_SOURCE())
+    assert staticcall vault.lockupOf(provider) >= required, "InsufficientLockup"
     registrant_id: uint256 = extcall common.ISource(source).register(provider, env)
     log Registered(
         provider=provider, registrantId=registrant_id, source=source, preferredEnvironment=env

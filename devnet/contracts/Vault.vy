@@ -313,6 +313,6 @@ def getLockupOf(account: address) -> uint256:
 @external
 @view
 def isEligible(account: address) -> bool:
-    if self.sanctionOf[account] > 0:
-        return False
-    return self.isWhitelisted[account] or self.lockupOf[account] >= self.MIN_LOCKUP_PER_SOURCE
+    # protocol.md: lockup >= MIN_LOCKUP_PER_SOURCE and not sanctioned (whitelisting is
+    # recorded by setWhitelist/isWhitelisted but grants nothing on the devnet)
+    return self.sanctionOf[account] == 0 and self.lockupOf[account] >= self.MIN_LOCKUP_PER_SOURCE

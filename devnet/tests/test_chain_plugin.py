@@ -28,10 +28,14 @@ def test_first_changes_state(devnet_isolated, devnet_w3, devnet_accounts):
     _transfer(devnet_w3, devnet_accounts[1])
     devnet_w3.provider.make_request("evm_increaseTime", [10**6])
     assert devnet_w3.eth.get_transaction_count(devnet_accounts[1].address) == 1
+    devnet_w3.provider.make_request("evm_setAutomine", [False])
+    _transfer(devnet_w3, devnet_accounts[2])  # left waiting in the pool
 
 
 def test_second_sees_clean_state(devnet_isolated, devnet_w3, devnet_accounts):
     assert devnet_w3.eth.get_transaction_count(devnet_accounts[1].address) == 0
+    assert devnet_w3.provider.make_request("anvil_getAutomine", [])["result"] is True
+    assert devnet_w3.eth.get_transaction_count(devnet_accounts[2].address, "pending") == 0
     devnet_w3.provider.make_request("evm_mine", [])
     latest = devnet_w3.eth.get_block("latest")
     assert latest.timestamp < devnet_w3.eth.get_block(1).timestamp + 10**5

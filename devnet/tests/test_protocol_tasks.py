@@ -344,3 +344,63 @@ def test_insufficient_balance_after_escrow(proto: Protocol, proto_world: World) 
     params = (w.src_first, "c", proto.now() + 100, 2 * 10**15)
     fn = proto.controller.functions.publishTask(params)
     proto.expect_revert(fn, w.client, "InsufficientBalance")
+
+
+def _next_block_at(proto: Protocol, timestamp: int) -> None:
+    proto.w3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])
+
+
+def test_publish_task_expiry_bounds_are_exact(proto: Protocol, proto_world: World) -> None:
+    """now < expiryTime <= now + maxExpiryDuration (3600 on the world's sources)."""
+    w = proto_world
+    publish = proto.controller.functions.publishTask
+    at = proto.now() + 50
+    _next_block_at(proto, at)  # eth_call runs in the next block's context
+    proto.expect_revert(publish((w.src_first, "c", at, PAYMENT)), w.client, "Expired")
+    proto.expect_revert(publish((w.src_first, "c", at + 3601, PAYMENT)), w.client, "ExpiryTooLong")
+    receipt = proto.send(publish((w.src_first, "c", at + 3600, PAYMENT)), w.client)
+    assert proto.w3.eth.get_block(receipt["blockNumber"])["timestamp"] == at
+    _next_block_at(proto, at + 10)
+    receipt = proto.send(publish((w.src_first, "c", at + 11, PAYMENT)), w.client)
+    (event,) = proto.events(receipt, proto.nexus, "TaskPublished")
+    assert proto.task(event["task"]).functions.getStatus().call() == NEW
+
+
+def test_attempt_and_cancel_at_exactly_the_expiry_time(proto: Protocol, proto_world: World) -> None:
+    """Expiry means now > expiryTime: at expiryTime itself the task is still live."""
+    w = proto_world
+    task_addr = proto.publish_task(w.src_manual, w.client, expires_in=300)
+    task = proto.task(task_addr).functions
+    expiry = task.getExpiryTime().call()
+    _next_block_at(proto, expiry - 1)
+    proto.attempt(task_addr, w.provider)
+    _next_block_at(proto, expiry)  # the eth_call below and the next block run at expiryTime
+    cancel = proto.controller.functions.cancelTask(task_addr)
+    proto.expect_revert(cancel, w.client, "NotCancelable")  # ATTEMPTED and not yet expired
+    receipt = proto.attempt(task_addr, w.provider2)
+    assert proto.w3.eth.get_block(receipt["blockNumber"])["timestamp"] == expiry
+    assert proto.events(receipt, proto.nexus, "Attempted") != []
+    assert task.getStatus().call() == ATTEMPTED and task.getAttemptCount().call() == 2
+    _next_block_at(proto, expiry + 1)
+    receipt = proto.send(cancel, w.client)
+    assert _status_events(proto, receipt) == [(task_addr, EXPIRED)]
+
+
+def test_attempt_on_expired_attempted_task_returns_escrow_without_reverting(
+    proto: Protocol, proto_world: World
+) -> None:
+    w = proto_world
+    before = proto.ledger(w.client.address)
+    task_addr = proto.publish_task(w.src_manual, w.client, expires_in=120)
+    proto.attempt(task_addr, w.provider)
+    assert proto.ledger(w.client.address)["frozen"] == before["frozen"] + PAYMENT
+    proto.travel(121)
+    receipt = proto.attempt(task_addr, w.provider2)  # mined with status 1
+    assert receipt["status"] == 1
+    assert proto.events(receipt, proto.nexus, "Attempted") == []
+    assert _status_events(proto, receipt) == [(task_addr, EXPIRED)]
+    task = proto.task(task_addr).functions
+    assert task.getAttemptCount().call() == 1  # provider2's attempt was not recorded
+    assert proto.ours("Task", task_addr).functions.hasAttempted(w.provider2.address).call() is False
+    assert proto.ledger(w.client.address) == before
+    proto.assert_conserved(w.vault_accounts())

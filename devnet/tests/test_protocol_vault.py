@@ -160,15 +160,34 @@ def test_sanction_waive_and_withdraw_sanction(proto: Protocol, proto_world: Worl
     proto.assert_conserved(w.vault_accounts())
 
 
-def test_whitelist_makes_eligible_without_lockup(proto: Protocol, proto_world: World) -> None:
+def test_whitelist_is_recorded_but_eligibility_is_lockup_and_no_sanction(
+    proto: Protocol, proto_world: World
+) -> None:
+    """protocol.md: isEligible = lockup >= MIN_LOCKUP_PER_SOURCE and not sanctioned, and
+    register needs lockup >= max(minAvailableLockup, MIN_LOCKUP_PER_SOURCE): a whitelist
+    flag changes neither."""
     w = proto_world
     v = proto.vault.functions
     a = w.outsider
+    minimum = v.MIN_LOCKUP_PER_SOURCE().call()
     proto.expect_revert(v.setWhitelist(a.address, True), a, "Unauthorized")
     proto.send(v.setWhitelist(a.address, True), w.admin)
     assert v.isWhitelisted(a.address).call() is True
+    assert v.isEligible(a.address).call() is False
+    register = proto.nexus.functions.register(w.src_first, a.address, 1)
+    proto.expect_revert(register, a, "InsufficientLockup")
+    proto.send(v.deposit(a.address), a, value=minimum + 1)
+    proto.send(v.lock(minimum - 1), a)
+    assert v.isEligible(a.address).call() is False  # one wei short
+    proto.send(v.lock(1), a)
+    assert v.isEligible(a.address).call() is True  # exactly the minimum
+    proto.send(v.lock(1), a)
+    proto.send(v.sanction(a.address, 1), w.admin)
+    assert v.lockupOf(a.address).call() == minimum
+    assert v.isEligible(a.address).call() is False  # enough lockup, but sanctioned
+    proto.send(v.waive(a.address, 1), w.admin)
     assert v.isEligible(a.address).call() is True
-    proto.send(proto.nexus.functions.register(w.src_first, a.address, 1), a)
+    proto.send(register, a)
 
 
 def test_emergency_exit_pays_out_everything(proto: Protocol, proto_world: World) -> None:

@@ -217,3 +217,94 @@ def test_concurrent_clients_are_served_safely(devnet: Any, devnet_accounts: list
         assert w3.eth.get_transaction_receipt(tx_hash)["status"] == 1
     for number in range(start_block + 1, start_block + len(hashes) + 1):
         assert len(w3.eth.get_block(number)["transactions"]) == 1
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"[" * 200_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000, b"[" * 65 + b"]" * 65],
+)
+def test_deeply_nested_json_is_a_parse_error_not_a_crash(devnet: Any, raw: bytes) -> None:
+    # py-evm's dependencies raise the recursion limit to 100 000: without a depth check the
+    # JSON decoder overflows the C stack and the whole process dies (segfault)
+    answer = _post(devnet.rpc_url, None, raw=raw).json()
+    assert answer["error"]["code"] == -32700
+    assert _rpc(devnet.rpc_url, "eth_chainId")["result"] == hex(31071)
+
+
+def test_nesting_inside_strings_and_moderate_depth_is_fine(devnet: Any) -> None:
+    deep_string = "[" * 10_000  # brackets inside a JSON string do not nest anything
+    answer = _rpc(devnet.rpc_url, "web3_sha3", ["0x" + deep_string.encode().hex()])
+    assert answer["result"] == "0x" + Web3.keccak(text=deep_string).hex()
+    batch = [{"jsonrpc": "2.0", "id": i, "method": "eth_chainId", "params": []} for i in range(3)]
+    answer_batch = _post(devnet.rpc_url, None, raw=json.dumps(batch).encode()).json()
+    assert [a["result"] for a in answer_batch] == [hex(31071)] * 3
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "most"),
+    [
+        ("eth_chainId", [1], 0),
+        ("eth_blockNumber", ["latest"], 0),
+        ("eth_getBalance", ["0x" + "00" * 20, "latest", "extra"], 2),
+        ("eth_getTransactionCount", ["0x" + "00" * 20, "pending", 5], 2),
+        ("eth_sendRawTransaction", ["0x00", "0x00"], 1),
+        ("evm_snapshot", [1], 0),
+        ("evm_revert", ["0x0", "0x1"], 1),
+    ],
+)
+def test_too_many_params_get_32602(devnet: Any, method: str, params: list[Any], most: int) -> None:
+    error = _rpc(devnet.rpc_url, method, params)["error"]
+    assert error["code"] == -32602
+    assert f"want at most {most}" in error["message"]
+
+
+def test_huge_batch_is_refused_and_the_largest_is_served(devnet: Any) -> None:
+    def batch(n: int) -> list[dict[str, Any]]:
+        return [{"jsonrpc": "2.0", "id": i, "method": "eth_chainId"} for i in range(n)]
+
+    too_big = _post(devnet.rpc_url, batch(1001)).json()
+    assert too_big["error"]["code"] == -32600
+    served = _post(devnet.rpc_url, batch(1000)).json()
+    assert [a["id"] for a in served] == list(range(1000))
+
+
+def test_other_http_methods_get_405(devnet: Any) -> None:
+    for method in ("GET", "PUT", "DELETE", "PATCH", "HEAD"):
+        response = requests.request(method, devnet.rpc_url, timeout=10)
+        assert response.status_code == 405, method
+        assert "POST" in response.headers["Allow"]
+    assert requests.options(devnet.rpc_url, timeout=10).status_code == 204
+    assert _rpc(devnet.rpc_url, "eth_chainId")["result"] == hex(31071)
+
+
+def test_body_shorter_than_its_content_length_then_hang_up(devnet: Any) -> None:
+    host, port = devnet.rpc_url.removeprefix("http://").split(":")
+    body = json.dumps([{"jsonrpc": "2.0", "id": i, "method": "eth_chainId"} for i in range(500)])
+    # a client that sends a big request and leaves before the answer
+    for _ in range(5):
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            head = f"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n"
+            sock.sendall(head.encode() + body.encode())
+    # a Content-Length shorter than the body: the prefix is answered (a parse error here)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n" + body.encode())
+        answer = b""
+        while b"-32700" not in answer:  # headers and body may arrive in separate segments
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200") and b"-32700" in answer
+    assert _rpc(devnet.rpc_url, "eth_chainId")["result"] == hex(31071)
+
+
+def test_time_controls_refuse_timestamps_beyond_uint64(devnet: Any) -> None:
+    url = devnet.rpc_url
+    for method, value in (("evm_increaseTime", 2**70), ("evm_setNextBlockTimestamp", 2**63)):
+        assert _rpc(url, method, [hex(value)])["error"]["code"] == -32602
+    assert _rpc(url, "evm_mine", [hex(2**64)])["error"]["code"] == -32602
+    before = int(_rpc(url, "eth_blockNumber")["result"], 16)
+    assert _rpc(url, "evm_mine")["result"] == "0x0"  # the clock was left alone
+    block = _rpc(url, "eth_getBlockByNumber", ["latest", False])["result"]
+    assert int(block["number"], 16) == before + 1
+    assert int(block["timestamp"], 16) < 2**40

@@ -165,3 +165,59 @@ def test_corrupt_journal_is_reported(tmp_path: Path) -> None:
     journal.write_text(journal.read_text() + '{"op": "tx", "raw": "zz"}\n')
     with pytest.raises(StateDirError, match=r"journal\.jsonl"):
         Devnet(state_dir=state).start()
+
+
+def test_restart_replays_blocks_mined_from_the_pool(tmp_path: Path) -> None:
+    """Auto-mining off: a block with several transactions (and a dropped one) replays exactly."""
+    state = tmp_path / "state"
+    with Devnet(state_dir=state) as first:
+        w3: Any = first.web3()
+        sender = Account.from_key(first.accounts[1].private_key)
+        w3.provider.make_request("evm_setAutomine", [False])
+        hashes = []
+        for nonce in range(3):
+            tx = {
+                "to": first.accounts[2].address,
+                "value": 10**15,
+                "gas": 21000,
+                "maxFeePerGas": 10 * 10**9,
+                "maxPriorityFeePerGas": 10**9,
+                "nonce": nonce,
+                "chainId": first.chain_id,
+            }
+            raw = sender.sign_transaction(tx).raw_transaction
+            hashes.append(w3.eth.send_raw_transaction(raw))
+        w3.provider.make_request("evm_mine", [])
+        assert len(w3.eth.get_block("latest")["transactions"]) == 3
+        waiting = w3.eth.send_raw_transaction(
+            sender.sign_transaction({**tx, "nonce": 3}).raw_transaction
+        )
+        before = _chain_view(first)
+    with Devnet(state_dir=state) as second:
+        assert _chain_view(second) == before
+        w3 = second.web3()
+        assert [w3.eth.get_transaction_receipt(h)["status"] for h in hashes] == [1, 1, 1]
+        # the pool is not persisted, and a restarted devnet auto-mines again
+        assert w3.eth.get_transaction_count(sender.address, "pending") == 3
+        assert (
+            w3.provider.make_request("eth_getTransactionByHash", [waiting.to_0x_hex()])["result"]
+            is None
+        )
+        assert w3.provider.make_request("anvil_getAutomine", [])["result"] is True
+
+
+def test_a_journal_line_cut_short_by_a_kill_is_dropped(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with Devnet(state_dir=state) as first:
+        first.web3().provider.make_request("evm_mine", [])
+        before = _chain_view(first)
+    journal = state / "chain" / "journal.jsonl"
+    complete = journal.read_text()
+    journal.write_text(complete + '{"op": "mine", "ts": 12')  # no newline: an unanswered write
+    with Devnet(state_dir=state) as second:
+        assert _chain_view(second) == before
+        second.web3().provider.make_request("evm_mine", [])
+        after = _chain_view(second)
+    assert journal.read_text().startswith(complete)
+    with Devnet(state_dir=state) as third:
+        assert _chain_view(third) == after

@@ -1,13 +1,14 @@
 """The devnet chain: a py-evm chain (built through eth-tester's PyEVMBackend) driven like a node.
 
-Every transaction is mined into its own block as soon as it arrives (anvil's default), all
-execution is serialised by one lock, and the chain is deterministic: the same funded accounts
+Every transaction is mined into its own block as soon as it arrives (anvil's default; with
+auto-mining off, transactions wait in a pool until the next mined block), all execution is
+serialised by one lock, and the chain is deterministic: the same funded accounts
 (anvil's well-known test mnemonic) and, because account 0 deploys the protocol first on a fresh
 chain, the same contract addresses on every start.
 
 Persistence (``state_dir``) is a *journal*: every state-changing operation (raw transactions with
-the timestamp of the block they were mined in, empty blocks, time controls, snapshots and
-reverts) is appended as one JSON line to ``journal.jsonl``; ``chain.json`` holds the genesis
+the timestamp of the block they were mined in, blocks mined from the pool, empty blocks, time
+controls, snapshots and reverts) is appended as one JSON line to ``journal.jsonl``; ``chain.json`` holds the genesis
 parameters. On start the journal is replayed against a fresh genesis with the recorded block
 timestamps and deterministic ``prevrandao`` values, which reproduces the chain block for block
 (same hashes). Replay costs roughly the original execution time.
@@ -57,6 +58,8 @@ _TEST_KEYS: tuple[tuple[str, str], ...] = (
 _ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 _PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
 _JOURNAL_VERSION = 1
+MAX_TIMESTAMP = 2**63 - 1
+"""Latest block timestamp the time controls accept (EIP-4803's bound)."""
 _LOG_CACHE_BLOCKS = 4096
 
 
@@ -265,6 +268,8 @@ class DevnetChain:
         self._journal: Any = None
         self._revert_listeners: list[Callable[[int], None]] = []
         self._replaying = False
+        self._automine = True
+        self._pool: list[tuple[bytes, Any]] = []  # (raw, decoded) waiting while automine is off
         self.meta: dict[str, Any] = {}
         self.restored = False
 
@@ -339,6 +344,13 @@ class DevnetChain:
     def _replay(self, journal_file: Path) -> None:
         if not journal_file.exists():
             return
+        data = journal_file.read_bytes()
+        if data and not data.endswith(b"\n"):
+            # A write cut short (the process was killed mid-line): that request was never
+            # answered, so drop the partial line before appending after it.
+            cut = data.rfind(b"\n") + 1
+            with journal_file.open("r+b") as raw:
+                raw.truncate(cut)
         self._replaying = True
         try:
             with journal_file.open(encoding="utf-8") as fh:
@@ -361,6 +373,9 @@ class DevnetChain:
             self._apply_raw(bytes.fromhex(entry["raw"]), int(entry["ts"]))
         elif op == "mine":
             self._mine_empty(int(entry["ts"]))
+        elif op == "block":
+            raws = [bytes.fromhex(raw) for raw in entry["raws"]]
+            self._mine_with([(raw, self._decode_raw(raw)) for raw in raws], int(entry["ts"]))
         elif op == "snapshot":
             self.snapshot()
         elif op == "revert":
@@ -420,9 +435,8 @@ class DevnetChain:
             self._tx_index[tx.hash] = block.hash
         return block
 
-    def _apply_raw(self, raw: bytes, timestamp: int) -> bytes:
-        from eth_utils.exceptions import ValidationError as EVMValidationError
-
+    def _decode_raw(self, raw: bytes) -> Any:
+        """Decode a signed transaction and check what needs no state (type, chain id, signature)."""
         try:
             if raw[:1] == b"\x03":
                 raise TransactionRejectedError("blob transactions are not supported")
@@ -438,15 +452,21 @@ class DevnetChain:
                 f"invalid chain id {tx_chain_id} for transaction (this chain is {self.chain_id})"
             )
         try:
-            sender = tx.sender
+            tx.sender  # noqa: B018 - recovers (and so checks) the signature
         except Exception:
             raise InvalidParamsError("invalid transaction signature") from None
-        expected = int(self._chain.get_vm().state.get_nonce(sender))
+        return tx
+
+    def _apply_raw(self, raw: bytes, timestamp: int) -> bytes:
+        from eth_utils.exceptions import ValidationError as EVMValidationError
+
+        tx = self._decode_raw(raw)
+        expected = int(self._chain.get_vm().state.get_nonce(tx.sender))
         if tx.nonce != expected:
             kind = "low" if tx.nonce < expected else "high"
             raise TransactionRejectedError(
                 f"nonce too {kind}: next nonce {expected}, tx nonce {tx.nonce}"
-                + (" (the devnet mines at once and queues nothing)" if kind == "high" else "")
+                + (" (the devnet queues no future nonces)" if kind == "high" else "")
             )
         self._chain.header = self._chain.header.copy(timestamp=timestamp)
         try:
@@ -458,6 +478,20 @@ class DevnetChain:
         self._mine_pending()
         return bytes(tx.hash)
 
+    def _mine_with(self, txs: Sequence[tuple[bytes, Any]], timestamp: int) -> list[bytes]:
+        """Mine one block at ``timestamp`` holding ``txs`` in order; a transaction that can no
+        longer be included (nonce, funds) is dropped. Returns the raw transactions included."""
+        self._chain.header = self._chain.header.copy(timestamp=timestamp)
+        included: list[bytes] = []
+        for raw, tx in txs:
+            try:
+                self._chain.apply_transaction(tx)
+            except Exception:  # invalid at inclusion time: dropped, as a node's pool would
+                continue
+            included.append(raw)
+        self._mine_pending()
+        return included
+
     def _mine_empty(self, timestamp: int) -> Any:
         self._chain.header = self._chain.header.copy(timestamp=timestamp)
         return self._mine_pending()
@@ -465,11 +499,16 @@ class DevnetChain:
     # ------------------------------------------------------------------ transactions
 
     def send_raw_transaction(self, raw: bytes) -> bytes:
-        """Execute and mine a signed transaction in its own block; returns its hash.
+        """Accept a signed transaction; returns its hash.
 
-        A transaction that reverts is still mined (status 0), as anvil and geth do.
+        With auto-mining on (the default) it is executed and mined in its own block at once; a
+        transaction that reverts is still mined (status 0), as anvil and geth do. With
+        auto-mining off it waits in the pool (its nonce must be the sender's next pending nonce)
+        until :meth:`mine` (``evm_mine``) or turning auto-mining back on includes it.
         """
         with self.lock:
+            if not self._automine:
+                return self._add_to_pool(raw)
             saved = (self._offset, self._next_timestamp)
             ts = self._timestamp_for_next_block(consume=True)
             try:
@@ -479,6 +518,63 @@ class DevnetChain:
                 raise
             self._record("tx", raw=raw.hex(), ts=ts)
             return tx_hash
+
+    def _add_to_pool(self, raw: bytes) -> bytes:
+        tx = self._decode_raw(raw)
+        if any(bytes(pooled.hash) == bytes(tx.hash) for _, pooled in self._pool):
+            raise TransactionRejectedError("already known")
+        expected = self.get_nonce(bytes(tx.sender), "pending")
+        if tx.nonce != expected:
+            kind = "low" if tx.nonce < expected else "high"
+            raise TransactionRejectedError(
+                f"nonce too {kind}: next pending nonce {expected}, tx nonce {tx.nonce}"
+                + (
+                    " (the devnet queues no future nonces)"
+                    if kind == "high"
+                    else " (replacing a pending transaction is not supported)"
+                )
+            )
+        cost = int(tx.gas) * int(getattr(tx, "max_fee_per_gas", None) or tx.gas_price)
+        if cost + int(tx.value) > int(self._chain.get_vm().state.get_balance(tx.sender)):
+            raise TransactionRejectedError("insufficient funds for gas * price + value")
+        self._pool.append((raw, tx))
+        return bytes(tx.hash)
+
+    def _mine_pool(self, timestamp: int) -> None:
+        """Mine one block at ``timestamp`` with the whole pool (empty pool: an empty block)."""
+        pool, self._pool = self._pool, []
+        if not pool:
+            self._mine_empty(timestamp)
+            self._record("mine", ts=timestamp)
+            return
+        included = self._mine_with(pool, timestamp)
+        self._record("block", raws=[raw.hex() for raw in included], ts=timestamp)
+
+    @property
+    def automine(self) -> bool:
+        """Whether each transaction is mined as soon as it arrives (the default)."""
+        return self._automine
+
+    def set_automine(self, enabled: bool) -> None:
+        """Turn auto-mining on or off (``evm_setAutomine``). Turning it on mines whatever waits
+        in the pool into one block first."""
+        with self.lock:
+            if enabled and self._pool:
+                self._mine_pool(self._timestamp_for_next_block(consume=True))
+            self._automine = bool(enabled)
+
+    def pending_transactions(self) -> list[Any]:
+        """The transactions waiting in the pool (auto-mining off), in arrival order."""
+        with self.lock:
+            return [tx for _, tx in self._pool]
+
+    def pending_transaction(self, tx_hash: bytes) -> Any | None:
+        """A transaction waiting in the pool, or None."""
+        with self.lock:
+            for _, tx in self._pool:
+                if bytes(tx.hash) == tx_hash:
+                    return tx
+            return None
 
     def send_transaction(self, tx: dict[str, Any]) -> bytes:
         """Sign ``tx`` with the key of its funded ``from`` account, then send it."""
@@ -490,7 +586,7 @@ class DevnetChain:
             fields = dict(tx)
             fields.pop("from", None)
             fields.setdefault("chainId", self.chain_id)
-            fields.setdefault("nonce", self.get_nonce(to_canonical_address(tx["from"]), "latest"))
+            fields.setdefault("nonce", self.get_nonce(to_canonical_address(tx["from"]), "pending"))
             if "gasPrice" not in fields:
                 fields.setdefault("maxPriorityFeePerGas", 10**9)
                 fields.setdefault("maxFeePerGas", 2 * self.next_base_fee() + 10**9)
@@ -513,7 +609,8 @@ class DevnetChain:
     # ------------------------------------------------------------------ time and mining
 
     def mine(self, count: int = 1, *, timestamp: int | None = None, interval: int = 1) -> None:
-        """Mine ``count`` empty blocks (the first at ``timestamp`` if given)."""
+        """Mine ``count`` blocks (the first at ``timestamp`` if given); the first one includes
+        the transactions waiting in the pool (auto-mining off), the others are empty."""
         if count < 1 or count > 100_000:
             raise InvalidParamsError("block count must be between 1 and 100000")
         with self.lock:
@@ -522,15 +619,16 @@ class DevnetChain:
                     self.set_next_block_timestamp(timestamp)
                 elif i > 0 and interval > 1:
                     self._next_timestamp = int(self.head().timestamp) + interval
-                ts = self._timestamp_for_next_block(consume=True)
-                self._mine_empty(ts)
-                self._record("mine", ts=ts)
+                self._mine_pool(self._timestamp_for_next_block(consume=True))
 
     def increase_time(self, seconds: int) -> int:
         """Move the clock of the next blocks forward; returns the total offset in seconds."""
         if seconds < 0:
             raise InvalidParamsError("evm_increaseTime needs a non-negative number of seconds")
         with self.lock:
+            base = max(int(time.time()) + self._offset, self._next_timestamp or 0)
+            if base + seconds > MAX_TIMESTAMP:
+                raise InvalidParamsError(f"block timestamps cannot exceed {MAX_TIMESTAMP}")
             if self._next_timestamp is not None:
                 self._next_timestamp += seconds
             self._offset += seconds
@@ -539,6 +637,8 @@ class DevnetChain:
 
     def set_next_block_timestamp(self, timestamp: int) -> None:
         """The next block gets exactly ``timestamp``, later blocks continue from it."""
+        if timestamp > MAX_TIMESTAMP:
+            raise InvalidParamsError(f"block timestamps cannot exceed {MAX_TIMESTAMP}")
         with self.lock:
             latest = int(self.head().timestamp)
             if timestamp <= latest:
@@ -571,6 +671,7 @@ class DevnetChain:
                 self._backend.revert_to_snapshot(snap.block_hash)
             self._offset = snap.offset
             self._next_timestamp = snap.next_timestamp
+            self._pool = []  # their nonces and funds belong to the abandoned chain
             self._record("revert", id=snapshot_id)
             head = self.block_number()
             for listener in self._revert_listeners:
@@ -663,9 +764,13 @@ class DevnetChain:
             return int(self._state(tag).get_balance(address))
 
     def get_nonce(self, address: bytes, tag: str | int) -> int:
-        """Transaction count at ``tag`` (pending = latest: nothing waits unmined)."""
+        """Transaction count at ``tag``; ``pending`` adds the sender's transactions waiting in
+        the pool (auto-mining off)."""
         with self.lock:
-            return int(self._state(tag).get_nonce(address))
+            nonce = int(self._state(tag).get_nonce(address))
+            if tag == "pending":
+                nonce += sum(1 for _, tx in self._pool if bytes(tx.sender) == bytes(address))
+            return nonce
 
     def get_code(self, address: bytes, tag: str | int) -> bytes:
         """Runtime code at ``tag``."""

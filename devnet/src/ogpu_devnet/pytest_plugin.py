@@ -7,7 +7,8 @@ Fixtures:
 - ``devnet_w3`` (session): a web3.py client (HTTPProvider) connected to it.
 - ``devnet_accounts`` (session): its funded accounts (``.address``, ``.private_key``).
 - ``devnet_isolated`` (function): the devnet, with ``evm_snapshot`` taken before the test and
-  ``evm_revert`` after it, so the test's transactions and time travel do not leak.
+  ``evm_revert`` after it, so the test's transactions, time travel and auto-mining setting
+  (``evm_setAutomine``) do not leak.
 
 This module is imported in every pytest run of an environment with ogpu-devnet installed, so it
 imports nothing heavy at module level.
@@ -50,10 +51,13 @@ def devnet_accounts(devnet: Devnet) -> list[DevAccount]:
 
 @pytest.fixture
 def devnet_isolated(devnet: Devnet) -> Iterator[Devnet]:
-    """The session devnet, reverted to its pre-test state (chain and clock) after the test."""
+    """The session devnet, reverted to its pre-test state (chain, clock and auto-mining
+    setting) after the test."""
     assert devnet.chain is not None
+    automine = devnet.chain.automine
     snapshot_id = devnet.chain.snapshot()
     try:
         yield devnet
     finally:
-        devnet.chain.revert(snapshot_id)
+        devnet.chain.revert(snapshot_id)  # also drops transactions left waiting in the pool
+        devnet.chain.set_automine(automine)

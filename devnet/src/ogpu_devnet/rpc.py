@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import socket
 import threading
 from collections.abc import Callable
@@ -23,6 +24,7 @@ import rlp  # type: ignore[import-untyped]
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from ogpu_devnet._serving import ThreadedServing
 from ogpu_devnet._version import __version__
 from ogpu_devnet.chain import (
     CallParams,
@@ -49,7 +51,10 @@ REVERT_ERROR = 3
 MAX_BODY_BYTES = 32 * 1024 * 1024
 MAX_BATCH = 1000
 MAX_LOG_RANGE = 100_000
+MAX_JSON_DEPTH = 64
 _TAGS = ("latest", "earliest", "pending", "safe", "finalized")
+_JSON_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _PRIORITY_FEE = 10**9
 
 
@@ -124,6 +129,26 @@ def _hexdata(value: bytes | None) -> str | None:
 
 def _param(params: list[Any], index: int, default: Any = None) -> Any:
     return params[index] if len(params) > index and params[index] is not None else default
+
+
+def _too_deep(body: bytes) -> bool:
+    """Whether ``body`` nests JSON arrays/objects deeper than :data:`MAX_JSON_DEPTH`.
+
+    Checked before ``json.loads``: py-evm's dependencies raise the interpreter's recursion limit
+    to 100 000, so a deeply nested body would overflow the C stack inside the JSON decoder and
+    kill the whole process instead of raising ``RecursionError``.
+    """
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    for byte in _JSON_STRINGS.sub(b"", body).translate(None, _NOT_BRACKETS):
+        if byte in b"[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        else:
+            depth -= 1
+    return False
 
 
 # --------------------------------------------------------------------------- formatting
@@ -239,6 +264,46 @@ def _format_log(entry: LogEntry) -> dict[str, Any]:
 # --------------------------------------------------------------------------- filters
 
 
+# Most positional parameters each method takes (geth answers more with -32602 "too many
+# arguments"); methods not listed take none.
+_MAX_PARAMS: dict[str, int] = {
+    "web3_sha3": 1,
+    "eth_feeHistory": 3,
+    "eth_getBlockByNumber": 2,
+    "eth_getBlockByHash": 2,
+    "eth_getBlockTransactionCountByNumber": 1,
+    "eth_getBlockTransactionCountByHash": 1,
+    "eth_getBlockReceipts": 1,
+    "eth_getUncleCountByBlockNumber": 1,
+    "eth_getUncleCountByBlockHash": 1,
+    "eth_getBalance": 2,
+    "eth_getTransactionCount": 2,
+    "eth_getCode": 2,
+    "eth_getStorageAt": 3,
+    "eth_call": 3,
+    "eth_estimateGas": 3,
+    "eth_sendRawTransaction": 1,
+    "eth_sendTransaction": 1,
+    "eth_getTransactionByHash": 1,
+    "eth_getTransactionByBlockNumberAndIndex": 2,
+    "eth_getTransactionByBlockHashAndIndex": 2,
+    "eth_getTransactionReceipt": 1,
+    "eth_getLogs": 1,
+    "eth_newFilter": 1,
+    "eth_newPendingTransactionFilter": 1,
+    "eth_getFilterChanges": 1,
+    "eth_getFilterLogs": 1,
+    "eth_uninstallFilter": 1,
+    "evm_increaseTime": 1,
+    "evm_setNextBlockTimestamp": 1,
+    "evm_mine": 1,
+    "hardhat_mine": 2,
+    "evm_revert": 1,
+    "evm_setAutomine": 1,
+    "anvil_setAutomine": 1,
+}
+
+
 @dataclass
 class _Filter:
     kind: str  # "logs" | "blocks" | "pending"
@@ -265,6 +330,7 @@ class RPCMethods:
             "anvil_increaseTime": "evm_increaseTime",
             "anvil_setNextBlockTimestamp": "evm_setNextBlockTimestamp",
             "anvil_mine": "hardhat_mine",
+            "hardhat_getAutomine": "anvil_getAutomine",
         }
         for alias, target in aliases.items():
             self.methods[alias] = self.methods[target]
@@ -349,7 +415,7 @@ class RPCMethods:
         return False
 
     def rpc_eth_mining(self, params: list[Any]) -> bool:
-        return True
+        return self.chain.automine
 
     def rpc_eth_coinbase(self, params: list[Any]) -> str:
         return to_checksum_address(b"\x00" * 20)
@@ -540,11 +606,14 @@ class RPCMethods:
     # ------------------------------------------------------------------ lookups
 
     def rpc_eth_getTransactionByHash(self, params: list[Any]) -> dict[str, Any] | None:
-        found = self.chain.find_transaction(_hash32(_param(params, 0), "transaction hash"))
-        if found is None:
-            return None
-        block, tx, index = found
-        return _format_tx(tx, block, index)
+        tx_hash = _hash32(_param(params, 0), "transaction hash")
+        with self.chain.lock:
+            found = self.chain.find_transaction(tx_hash)
+            if found is None:
+                pending = self.chain.pending_transaction(tx_hash)
+                return None if pending is None else _format_tx(pending, None, None)
+            block, tx, index = found
+            return _format_tx(tx, block, index)
 
     def rpc_eth_getTransactionByBlockNumberAndIndex(
         self, params: list[Any]
@@ -752,6 +821,28 @@ class RPCMethods:
         interval = _quantity(_param(params, 1, 1), "interval")
         self.chain.mine(count, interval=max(1, interval))
 
+    def _automine_flag(self, params: list[Any]) -> bool:
+        value = _param(params, 0)
+        if not isinstance(value, bool):
+            raise InvalidParamsError("expected one boolean (true: mine every transaction at once)")
+        return value
+
+    def rpc_evm_setAutomine(self, params: list[Any]) -> bool:
+        self.chain.set_automine(self._automine_flag(params))
+        return True
+
+    def rpc_anvil_setAutomine(self, params: list[Any]) -> None:
+        self.chain.set_automine(self._automine_flag(params))
+
+    def rpc_anvil_getAutomine(self, params: list[Any]) -> bool:
+        return self.chain.automine
+
+    def rpc_miner_stop(self, params: list[Any]) -> None:
+        self.chain.set_automine(False)
+
+    def rpc_miner_start(self, params: list[Any]) -> None:
+        self.chain.set_automine(True)
+
     def rpc_evm_snapshot(self, params: list[Any]) -> str:
         return _hex(self.chain.snapshot())
 
@@ -781,6 +872,11 @@ class RPCMethods:
                 raise RPCError(
                     METHOD_NOT_FOUND, f"the method {method} does not exist/is not available"
                 )
+            most = _MAX_PARAMS.get(getattr(handler, "__name__", "")[len("rpc_") :], 0)
+            if len(params) > most:
+                raise RPCError(
+                    INVALID_PARAMS, f"invalid params: too many arguments, want at most {most}"
+                )
             result = handler(params)
             return {"jsonrpc": "2.0", "id": request_id, "result": result}
         except RPCError as exc:
@@ -806,9 +902,18 @@ class RPCMethods:
 
     def handle_body(self, body: bytes) -> Any:
         """Answer a raw HTTP body (single request or batch); returns the JSON value to send."""
+        if _too_deep(body):
+            return {
+                "jsonrpc": "2.0",
+                "id": None,
+                "error": {
+                    "code": PARSE_ERROR,
+                    "message": f"parse error: JSON nested deeper than {MAX_JSON_DEPTH} levels",
+                },
+            }
         try:
             decoded = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return {
                 "jsonrpc": "2.0",
                 "id": None,
@@ -846,9 +951,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s - %s", self.address_string(), format % args)
 
-    def _send(self, status: int, payload: Any) -> None:
+    def _send(self, status: int, payload: Any, *, allow: bool = False) -> None:
         body = json.dumps(payload, separators=(",", ":")).encode()
         self.send_response(status)
+        if allow:
+            self.send_header("Allow", "POST, OPTIONS")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Access-Control-Allow-Origin", "*")
@@ -871,7 +978,16 @@ class _Handler(BaseHTTPRequestHandler):
                 "id": None,
                 "error": {"code": INVALID_REQUEST, "message": "use POST"},
             },
+            allow=True,
         )
+
+    do_PUT = do_DELETE = do_PATCH = do_GET
+
+    def do_HEAD(self) -> None:
+        self.send_response(405)
+        self.send_header("Allow", "POST, OPTIONS")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_POST(self) -> None:
         try:
@@ -935,8 +1051,14 @@ class _Server(ThreadingHTTPServer):
         logger.debug("connection from %s failed", client_address, exc_info=True)
 
 
-class RPCServer:
-    """The HTTP JSON-RPC server of a chain; a context manager, binds ``host:port`` (0 = free)."""
+class RPCServer(ThreadedServing[_Server]):
+    """The HTTP JSON-RPC server of a chain; a context manager, binds ``host:port`` (0 = free).
+
+    :meth:`start` binds and serves in a daemon thread; :meth:`stop` stops serving, closes the
+    socket and hangs up on open keep-alive connections (both idempotent).
+    """
+
+    _thread_prefix = "ogpu-devnet-rpc"
 
     def __init__(self, chain: DevnetChain, host: str = "127.0.0.1", port: int = 0) -> None:
         """Prepare the server; :meth:`start` binds and serves."""
@@ -944,8 +1066,8 @@ class RPCServer:
         self.host = host
         self.port = port
         self.methods = RPCMethods(chain)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server = None
+        self._thread = None
 
     @property
     def url(self) -> str:
@@ -953,34 +1075,8 @@ class RPCServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    def start(self) -> RPCServer:
-        """Bind and serve in a daemon thread."""
-        if self._server is not None:
-            return self
-        self._server = _Server((self.host, self.port), self.methods)
-        self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name=f"ogpu-devnet-rpc-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
+    def _make_server(self) -> _Server:
+        return _Server((self.host, self.port), self.methods)
 
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-            server.close_connections()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> RPCServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _after_close(self, server: _Server) -> None:
+        server.close_connections()

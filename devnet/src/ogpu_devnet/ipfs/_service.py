@@ -31,6 +31,8 @@ from urllib.parse import parse_qs, urlsplit
 from ogpu.ipfs._cid import CHUNK_SIZE, DAG_PB, build_dag, cid_v0, decode_cid
 from ogpu.ipfs._errors import IPFSAddressError
 
+from ogpu_devnet._serving import ThreadedServing
+
 DEFAULT_MAX_UPLOAD = 100 * 1024 * 1024
 _RAW = "application/vnd.ipld.raw"
 _DRAIN_LIMIT = 64 * 1024 * 1024
@@ -410,7 +412,7 @@ def _flip(data: bytes) -> bytes:
     return bytes([data[0] ^ 0xFF]) + data[1:]
 
 
-class MockPinningService:
+class MockPinningService(ThreadedServing[_Server]):
     """A real HTTP pinning service + gateway on loopback (a context manager).
 
     Args:
@@ -442,43 +444,17 @@ class MockPinningService:
         self._counts: Counter[tuple[str, str]] = Counter()
         self._connections = 0
         self._count_lock = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server = None
+        self._thread = None
 
-    # -- lifecycle --------------------------------------------------------------------------
+    # -- lifecycle (start/stop/with: ThreadedServing) ----------------------------------------
 
-    def start(self) -> MockPinningService:
-        """Bind and serve in a daemon thread; returns self. Idempotent."""
-        if self._server is not None:
-            return self
+    _thread_prefix = "mock-pinning"
+
+    def _make_server(self) -> _Server:
         server = _Server((self.host, self.port), _Handler)
         server.service = self
-        self.port = server.server_address[1]
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            daemon=True,
-            name=f"mock-pinning-{self.port}",
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket. Idempotent."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> MockPinningService:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return server
 
     # -- addresses --------------------------------------------------------------------------
 
