@@ -90,15 +90,6 @@ def test_update_and_inactivate_source(net: Any) -> None:
     assert err.value.source == source.address
 
 
-def test_source_set_status_direct(net: Any) -> None:
-    source = net.publish_source()
-    try:
-        source.set_status(SourceStatus.INACTIVE, signer=net.client.private_key)
-    except TxRevertError:
-        pytest.skip("the devnet stub restricts Source.setStatus to the protocol")
-    assert source.get_status() is SourceStatus.INACTIVE
-
-
 def test_not_source_owner_mapping(net: Any) -> None:
     source = net.publish_source()
     with pytest.raises(NotSourceOwnerError) as err:

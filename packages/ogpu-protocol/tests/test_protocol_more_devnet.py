@@ -232,16 +232,14 @@ def test_response_and_mixed_snapshot_round_trips(net: Any, counting_proxy: Any) 
     assert counting_proxy.count == 1
 
 
-def test_source_set_status_outcome_is_typed(net: Any) -> None:
-    """``Source.setStatus`` may be reserved to the protocol (as on the devnet): then the typed
-    TxRevertError carries the reason and nothing changed; otherwise the status changed."""
+def test_source_set_status_is_reserved_to_the_protocol(net: Any) -> None:
+    """``Source.setStatus`` is a privileged entry point (the devnet reserves it to Nexus, as
+    protocol.md describes): the SDK surfaces the revert as a typed TxRevertError with its
+    reason, and nothing changes."""
     from ogpu.types import SourceStatus, TxRevertError
 
     source = net.publish_source()
-    try:
-        receipt = source.set_status(SourceStatus.INACTIVE, signer=net.client.private_key)
-    except TxRevertError as exc:
-        assert exc.reason == "Unauthorized"
-        assert source.get_status() is SourceStatus.ACTIVE
-    else:
-        assert receipt.status == 1 and source.get_status() is SourceStatus.INACTIVE
+    with pytest.raises(TxRevertError) as err:
+        source.set_status(SourceStatus.INACTIVE, signer=net.client.private_key)
+    assert err.value.reason == "Unauthorized"
+    assert source.get_status() is SourceStatus.ACTIVE
