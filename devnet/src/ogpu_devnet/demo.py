@@ -134,14 +134,18 @@ def _ogpu(wei: int) -> str:
 def _tx_of(event: str, from_block: int, **match: str) -> str:
     """The hash of the transaction that emitted Nexus ``event`` (args matching) since a block."""
     from ogpu.chain import ChainConfig
+    from ogpu.protocol import decode_event, event_topic
 
     w3 = ChainConfig.get_web3()
-    nexus = w3.eth.contract(
-        address=w3.to_checksum_address(ChainConfig.get_contract_address("NEXUS")),
-        abi=ChainConfig.load_abi("Nexus"),
+    nexus = w3.to_checksum_address(ChainConfig.get_contract_address("NEXUS"))
+    logs = w3.eth.get_logs(
+        {"address": nexus, "topics": [event_topic(event)], "fromBlock": from_block}
     )
-    for log in getattr(nexus.events, event)().get_logs(from_block=from_block):
-        if all(str(log["args"][k]).lower() == v.lower() for k, v in match.items()):
+    for log in logs:
+        fields = decode_event(event, log)
+        if fields is not None and all(
+            str(fields[k]).lower() == v.lower() for k, v in match.items()
+        ):
             return "0x" + bytes(log["transactionHash"]).hex()
     return "(not found)"
 
@@ -212,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
     import logging
 
     from eth_account import Account
-    from ogpu.chain import ChainConfig, ChainId
+    from ogpu.chain import ChainConfig
     from ogpu.client import (
         DeliveryMethod,
         ImageEnvironments,
@@ -225,30 +229,23 @@ def run(args: argparse.Namespace) -> int:
         wait_for_response,
     )
     from ogpu.ipfs import compute_cid, fetch_ipfs_bytes, fetch_ipfs_json, parse_ipfs_url
-    from ogpu.protocol import Task, vault
+    from ogpu.protocol import Task, chain_time, vault
 
     from ogpu_devnet import Devnet
-    from ogpu_devnet.provider import start_providers
+    from ogpu_devnet.provider import Network, start_providers
 
     logging.getLogger("ogpu").addHandler(logging.NullHandler())
     steps = _Steps()
     manual = args.delivery == "manual"
     with Devnet() as devnet:
-        manifest = devnet.manifest()
-        ChainConfig.configure(
-            ChainId.OGPU_DEVNET,
-            rpc_url=manifest["rpc_url"],
-            contracts=dict(manifest["contracts"]),
-            ipfs_publish_url=manifest["ipfs_publish_url"],
-            ipfs_gateway_url=manifest["ipfs_gateway_url"],
-        )
-        ChainConfig.set_chain(ChainId.OGPU_DEVNET)
+        network = Network.from_target(devnet)
+        ChainConfig.set_chain(network.configure())  # ChainId.OGPU_DEVNET, pointed at this devnet
         client_key = devnet.accounts[1].private_key
         client = Account.from_key(client_key).address
         steps.step(
             "devnet started",
             rpc=devnet.rpc_url,
-            ipfs=manifest["ipfs_gateway_url"],
+            ipfs=network.ipfs_gateway_url,
             chain_id=devnet.chain_id,
             nexus=devnet.contracts["NEXUS"],
             client=client,
@@ -290,7 +287,7 @@ def run(args: argparse.Namespace) -> int:
                 registrants=source.get_registrant_count(),
             )
 
-            now = int(ChainConfig.get_web3().eth.get_block("latest")["timestamp"])
+            now = chain_time()
             task_block = ChainConfig.get_web3().eth.block_number + 1
             task = publish_task(
                 TaskInfo(

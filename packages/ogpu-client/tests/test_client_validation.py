@@ -78,6 +78,9 @@ def test_publish_task_validates_first() -> None:
         publish_task(task, KEY, total_timeout=0)
     with pytest.raises(ValidationError):
         publish_task(task, KEY, ipfs_retries=-1)
+    for bad in (float("nan"), True, "30"):
+        with pytest.raises(ValidationError, match="receipt_timeout"):
+            publish_task(task, KEY, receipt_timeout=bad)  # type: ignore[arg-type]
 
 
 def test_address_arguments_are_checked() -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from ogpu.chain import ChainConfig, ChainId, clear_all_nonce_caches
 from ogpu.ipfs import publish_to_ipfs
-from ogpu.protocol import Response, Source, Task, controller, nexus, vault
+from ogpu.protocol import Response, Source, Task, chain_time, controller, nexus, vault
 from ogpu.types import DeliveryMethod, Environment, SourceParams, TaskParams
 
 ETHER = 10**18
@@ -52,8 +52,7 @@ class Net:
         return str(self.devnet.rpc_url)
 
     def now(self) -> int:
-        block = ChainConfig.rpc_client().request("eth_getBlockByNumber", ["latest", False])
-        return int(block["timestamp"], 16)
+        return chain_time()
 
     def increase_time(self, seconds: int) -> None:
         client = ChainConfig.rpc_client()

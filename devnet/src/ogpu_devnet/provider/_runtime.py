@@ -32,7 +32,16 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from ogpu.chain import ChainConfig, ChainLike, to_checksum
 from ogpu.ipfs import DEFAULT_PUBLISH_URL, OGPUError, configure, get_settings, publish_to_ipfs
-from ogpu.protocol import Source, Task, nexus, terminal, vault
+from ogpu.protocol import (
+    Source,
+    Task,
+    chain_time,
+    decode_event,
+    event_topic,
+    nexus,
+    terminal,
+    vault,
+)
 from ogpu.types import Environment, SourceStatus, TaskStatus
 
 from ogpu_devnet.provider._handler import (
@@ -48,13 +57,6 @@ logger = logging.getLogger("ogpu_devnet.provider")
 
 ETHER = 10**18
 _OPEN = frozenset({TaskStatus.NEW, TaskStatus.ATTEMPTED, TaskStatus.RESPONDED})
-
-
-def _hex(value: Any) -> str:
-    if isinstance(value, (bytes, bytearray)):
-        return "0x" + bytes(value).hex()
-    text = str(value).lower()
-    return text if text.startswith("0x") else "0x" + text
 
 
 class _PinningDefault:
@@ -375,14 +377,14 @@ class ProviderRuntime:
         task = Task(task_address, self.chain)
         who = identity.address
         try:
-            status = task.get_status()
-            if status not in _OPEN:
-                self._record(Outcome("skipped", who, task_address, f"task is {status.name}"))
+            snap = task.snapshot()  # status, expiry and payment in one round trip
+            if snap.status not in _OPEN:
+                self._record(Outcome("skipped", who, task_address, f"task is {snap.status.name}"))
                 return
-            if task.get_expiry_time() <= self._chain_time():
+            if snap.expiry_time <= chain_time(self.chain):
                 self._record(Outcome("skipped", who, task_address, "task has expired"))
                 return
-            payment = task.get_payment()
+            payment = snap.payment
             suggested = self._suggested_payment(task) if self._suggested_payment else payment
             attempt_receipt = nexus.attempt(
                 task_address, who, suggested, signer=identity.provider, chain=self.chain
@@ -449,21 +451,16 @@ class ProviderRuntime:
             setattr(self.stats, outcome.kind, getattr(self.stats, outcome.kind) + 1)
             self._changed.notify_all()
 
-    def _chain_time(self) -> int:
-        return int(ChainConfig.get_web3(self.chain).eth.get_block("latest")["timestamp"])
-
     # ------------------------------------------------------------------ watching
 
     def _poll(self) -> None:
         w3 = ChainConfig.get_web3(self.chain)
-        nexus_address = ChainConfig.get_contract_address("NEXUS", self.chain)
-        contract = w3.eth.contract(
-            address=w3.to_checksum_address(nexus_address),
-            abi=ChainConfig.load_abi("Nexus", self.chain),
+        nexus_address = w3.to_checksum_address(
+            ChainConfig.get_contract_address("NEXUS", self.chain)
         )
-        published = contract.events.TaskPublished()
-        source_published = contract.events.SourcePublished()
-        topics = [published.topic, source_published.topic]
+        topics = [
+            event_topic(name, chain=self.chain) for name in ("TaskPublished", "SourcePublished")
+        ]
         while not self._stopping.wait(self.poll_interval):
             try:
                 head = w3.eth.block_number
@@ -472,7 +469,7 @@ class ProviderRuntime:
                 if head == self._last_block:
                     continue
                 logs = w3.eth.get_logs({
-                    "address": contract.address, "topics": [topics],
+                    "address": nexus_address, "topics": [topics],
                     "fromBlock": self._last_block + 1, "toBlock": head,
                 })  # fmt: skip
                 self._last_block = head
@@ -481,21 +478,20 @@ class ProviderRuntime:
                 continue
             for log in logs:
                 try:
-                    self._dispatch(log, published, source_published)
+                    self._dispatch(log)
                 except Exception:  # one odd log must not stop the watching
                     logger.exception("could not handle log %r", log)
 
-    def _dispatch(self, log: Any, published: Any, source_published: Any) -> None:
-        topic = _hex(log["topics"][0])
-        if topic == _hex(source_published.topic):
+    def _dispatch(self, log: Any) -> None:
+        source_published = decode_event("SourcePublished", log, chain=self.chain)
+        if source_published is not None:
             if self.follow_all:
-                self.add_source(source_published.process_log(log)["args"]["source"], wait=False)
+                self.add_source(source_published["source"], wait=False)
             return
-        if topic == _hex(published.topic):
-            args = published.process_log(log)["args"]
-            if to_checksum(args["source"]) in self.sources:
-                for worker in self._workers:
-                    worker.queue.put(("task", str(args["task"])))
+        published = decode_event("TaskPublished", log, chain=self.chain)
+        if published is not None and published["source"] in self.sources:
+            for worker in self._workers:
+                worker.queue.put(("task", str(published["task"])))
 
     # ------------------------------------------------------------------ observing
 

@@ -10,8 +10,9 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from ogpu.chain import ChainConfig, check_amount, resolve_signer, to_checksum
+from ogpu.client._checks import check_seconds
 from ogpu.ipfs import IPFSTimeoutError, publish_to_ipfs
-from ogpu.protocol import Response, Source, Task, controller, nexus, terminal
+from ogpu.protocol import Response, Source, Task, chain_time, controller, nexus, terminal
 from ogpu.types import (
     DeliveryMethod,
     Environment,
@@ -66,12 +67,6 @@ def _uploaded(what: str, url: str, consequence: str) -> Iterator[None]:
         if add_note is not None:
             add_note(note)
         raise
-
-
-def _chain_time() -> int:
-    """Timestamp of the latest block: the clock the contracts compare expiry times with."""
-    block = ChainConfig.get_web3().eth.get_block("latest")
-    return int(block["timestamp"])
 
 
 def _environment_mask(info: SourceInfo) -> int:
@@ -209,13 +204,6 @@ def _checked_task(info: Any) -> tuple[str, dict[str, Any], int, int]:
     return source, info.config.to_dict(), expiry, payment
 
 
-def _positive(value: Any, argument: str, *, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValidationError(f"{argument} must be a positive number of seconds, got {value!r}")
-
-
 def publish_task(
     task_info: TaskInfo,
     private_key: str | None = None,
@@ -244,9 +232,9 @@ def publish_task(
         ))
     """
     source, config, expiry, payment = _checked_task(task_info)
-    _positive(ipfs_timeout, "ipfs_timeout")
-    _positive(receipt_timeout, "receipt_timeout")
-    _positive(total_timeout, "total_timeout", allow_none=True)
+    check_seconds(ipfs_timeout, "ipfs_timeout")
+    check_seconds(receipt_timeout, "receipt_timeout")
+    check_seconds(total_timeout, "total_timeout", allow_none=True)
     if isinstance(ipfs_retries, bool) or not isinstance(ipfs_retries, int) or ipfs_retries < 0:
         raise ValidationError(f"ipfs_retries must be a non-negative int, got {ipfs_retries!r}")
     if (
@@ -269,8 +257,7 @@ def publish_task(
         return left
 
     def refuse_if_expired() -> None:
-        now = _chain_time()
-        if expiry <= now:
+        if expiry <= chain_time():
             raise TaskExpiredError("", expiry)
 
     refuse_if_expired()

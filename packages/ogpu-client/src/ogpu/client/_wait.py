@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from ogpu.chain import to_checksum
+from ogpu.client._checks import check_seconds
 from ogpu.client._errors import TaskClosedError, WaitTimeoutError
 from ogpu.protocol import Response, Task
-from ogpu.types import InvalidArgumentTypeError, TaskStatus, ValidationError
+from ogpu.types import InvalidArgumentTypeError, TaskStatus
 
 logger = logging.getLogger("ogpu.client")
 
@@ -19,11 +20,6 @@ _CLOSED = frozenset({TaskStatus.CANCELED, TaskStatus.EXPIRED})
 
 def _as_task(task: Task | str) -> Task:
     return task if isinstance(task, Task) else Task(to_checksum(task, argument="task"))
-
-
-def _check_seconds(value: Any, argument: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValidationError(f"{argument} must be a positive number of seconds, got {value!r}")
 
 
 def _check_statuses(statuses: Any) -> frozenset[TaskStatus]:
@@ -59,8 +55,8 @@ def wait_for_status(
         status = wait_for_status(task, {TaskStatus.FINALIZED, TaskStatus.RESPONDED}, timeout=60)
     """
     wanted = _check_statuses(statuses)
-    _check_seconds(timeout, "timeout")
-    _check_seconds(poll_interval, "poll_interval")
+    check_seconds(timeout, "timeout")
+    check_seconds(poll_interval, "poll_interval")
     target = _as_task(task)
     deadline = time.monotonic() + timeout
     last: TaskStatus | None = None
@@ -101,8 +97,8 @@ def wait_for_response(
         task = publish_task(info)
         payload = wait_for_response(task, timeout=60).fetch_data()
     """
-    _check_seconds(timeout, "timeout")
-    _check_seconds(poll_interval, "poll_interval")
+    check_seconds(timeout, "timeout")
+    check_seconds(poll_interval, "poll_interval")
     target = _as_task(task)
     accept = (
         {TaskStatus.FINALIZED, *_CLOSED}

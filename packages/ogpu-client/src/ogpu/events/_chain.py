@@ -6,21 +6,11 @@ from typing import Any, cast
 
 from eth_typing import ChecksumAddress
 from ogpu.chain import ChainConfig, to_checksum
-from ogpu.types import ConfigError
-
-
-class EventsConfigError(ConfigError):
-    """The bundled ABI does not describe an event the way the watchers expect."""
 
 
 def nexus_address() -> ChecksumAddress:
     """The Nexus of the current chain: every protocol event is emitted there."""
     return cast(ChecksumAddress, ChainConfig.get_contract_address("NEXUS"))
-
-
-def nexus_abi() -> list[dict[str, Any]]:
-    """The bundled Nexus ABI of the current chain."""
-    return ChainConfig.load_abi("Nexus")
 
 
 def checksum(value: Any) -> ChecksumAddress:

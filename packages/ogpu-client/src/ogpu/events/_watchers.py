@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from eth_abi.abi import decode
 from eth_typing import ChecksumAddress
-from eth_utils.crypto import keccak
+from ogpu.chain import ChainConfig
 from ogpu.events import _chain
 from ogpu.events._models import (
     AttemptedEvent,
@@ -20,53 +18,12 @@ from ogpu.events._models import (
     TaskStatusChangedEvent,
 )
 from ogpu.events._poller import JsonRpc, stream_logs
-from ogpu.protocol import Response, Source, Task
+from ogpu.protocol import Response, Source, Task, decode_event, event_topic
 from ogpu.types import ResponseStatus, TaskStatus, ValidationError
 
 logger = logging.getLogger("ogpu.events")
 
 E = TypeVar("E")
-
-
-@dataclass(frozen=True)
-class _EventSpec:
-    """A Nexus event: its name, topic and the ABI types of its (non-indexed) fields."""
-
-    name: str
-    topic: str
-    names: tuple[str, ...]
-    types: tuple[str, ...]
-
-    def decode(self, log: dict[str, Any]) -> dict[str, Any]:
-        data = log["data"]
-        raw = bytes.fromhex(data[2:] if isinstance(data, str) else bytes(data).hex())
-        values = decode(list(self.types), raw)
-        return {
-            n: _chain.checksum(v) if t == "address" else v
-            for n, t, v in zip(self.names, self.types, values, strict=True)
-        }
-
-
-_SPECS: dict[str, _EventSpec] = {}
-
-
-def _spec(name: str) -> _EventSpec:
-    """The event ``name`` as the bundled Nexus ABI describes it."""
-    if name not in _SPECS:
-        entry = next(
-            e for e in _chain.nexus_abi() if e.get("type") == "event" and e["name"] == name
-        )
-        if any(i.get("indexed") for i in entry["inputs"]):  # the deployed ABI indexes none
-            raise _chain.EventsConfigError(f"Nexus event {name} has indexed fields")
-        types = tuple(i["type"] for i in entry["inputs"])
-        signature = f"{name}({','.join(types)})"
-        _SPECS[name] = _EventSpec(
-            name=name,
-            topic="0x" + keccak(text=signature).hex(),
-            names=tuple(i["name"] for i in entry["inputs"]),
-            types=types,
-        )
-    return _SPECS[name]
 
 
 def _address_of(target: Any) -> ChecksumAddress:
@@ -94,18 +51,18 @@ async def _watch(
     from_block: int | None,
     poll_interval: float,
 ) -> AsyncGenerator[E, None]:
-    spec = _spec(event)
+    chain = ChainConfig.resolve()  # one chain (and ABI) for the topic and every decoded log
     stream = stream_logs(
         JsonRpc(),
         address=_chain.nexus_address(),
-        topics=[spec.topic],
+        topics=[event_topic(event, chain=chain)],
         from_block=from_block,
         poll_interval=poll_interval,
     )
     try:
         async for log in stream:
-            values = spec.decode(log)
-            if keep(values):
+            values = decode_event(event, log, chain=chain)
+            if values is not None and keep(values):
                 position = {
                     "block_number": int(str(log["blockNumber"]), 0),
                     "transaction_hash": str(log["transactionHash"]),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ogpu.ipfs._cid import decode_cid
+from ogpu.ipfs._cid import is_cid
 from ogpu.ipfs._errors import IPFSAddressError
 
 
@@ -31,7 +31,7 @@ def _split_cid_path(address: str, rest: str) -> IPFSAddress:
     cid, sep, path = rest.partition("/")
     if not cid:
         raise IPFSAddressError(address, "no CID")
-    if not _looks_like_cid(cid):
+    if not is_cid(cid):
         raise IPFSAddressError(address, f"{cid!r} is not a CID")
     return IPFSAddress(cid, _clean_path(address, (sep + path).rstrip("/") if path else ""))
 
@@ -43,14 +43,6 @@ def _clean_path(address: str, path: str) -> str:
         if unquote(segment) in (".", ".."):
             raise IPFSAddressError(address, "the path holds a '.' or '..' segment")
     return path
-
-
-def _looks_like_cid(text: str) -> bool:
-    try:
-        decode_cid(text)
-    except IPFSAddressError:
-        return False
-    return True
 
 
 def parse_ipfs_url(address: str) -> IPFSAddress:
@@ -74,7 +66,7 @@ def parse_ipfs_url(address: str) -> IPFSAddress:
     if text.startswith("/ipfs/"):
         return _split_cid_path(address, text[len("/ipfs/") :].split("?", 1)[0].split("#", 1)[0])
     if "://" not in text:
-        if "/" in text or not _looks_like_cid(text):
+        if "/" in text or not is_cid(text):
             raise IPFSAddressError(address, "not a CID or a URL")
         return IPFSAddress(text, "")
     from urllib.parse import urlsplit
@@ -95,7 +87,7 @@ def parse_ipfs_url(address: str) -> IPFSAddress:
     if not host:
         raise IPFSAddressError(address, "URL has no host")
     labels = host.split(".")
-    if len(labels) >= 3 and labels[1].lower() == "ipfs" and _looks_like_cid(labels[0]):
+    if len(labels) >= 3 and labels[1].lower() == "ipfs" and is_cid(labels[0]):
         return IPFSAddress(labels[0], _clean_path(address, parts.path.rstrip("/")))
     if parts.path.startswith("/ipfs/"):
         return _split_cid_path(address, parts.path[len("/ipfs/") :])

@@ -9,8 +9,9 @@ from __future__ import annotations
 from ogpu.chain._address import ZERO_ADDRESS
 from ogpu.chain.signer import Signer, resolve_signer
 from ogpu.protocol import controller, nexus, terminal, vault
+from ogpu.protocol._events import decode_event, event_topic
 from ogpu.protocol._models import Master, Provider, Response, Source, Task, snapshot_all
-from ogpu.protocol._reads import PAGE_SIZE
+from ogpu.protocol._reads import PAGE_SIZE, chain_time
 from ogpu.protocol._revert import REVERT_REASONS, RevertContext
 from ogpu.protocol._tx import decode_revert
 from ogpu.protocol._version import __version__
@@ -27,8 +28,11 @@ __all__ = [
     "Source",
     "Task",
     "__version__",
+    "chain_time",
     "controller",
+    "decode_event",
     "decode_revert",
+    "event_topic",
     "nexus",
     "resolve_signer",
     "snapshot_all",

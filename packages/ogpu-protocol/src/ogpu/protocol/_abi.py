@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
+from eth_abi.exceptions import DecodingError
 from eth_utils.crypto import keccak
+from ogpu.chain._address import to_checksum
 from ogpu.chain.config import load_bundled_abi
-from ogpu.types.errors import ValidationError
+from ogpu.types.errors import OGPUError, ValidationError
 
 __all__ = ["Event", "Fn", "decode_event", "event", "fn"]
 
@@ -106,20 +109,37 @@ def event(abi_set: str, contract: str, name: str) -> Event:
         raise ValidationError(f"event {contract}.{name} is not in the {abi_set} ABI") from None
 
 
-def decode_event(ev: Event, log: dict[str, Any]) -> dict[str, Any] | None:
-    """Decode a log dict (``topics``/``data`` as 0x-hex) if it is ``ev``; else None."""
-    topics = [str(t).lower() for t in log.get("topics", [])]
+def _hex(value: Any) -> str:
+    """Lowercase 0x-hex of a JSON-RPC hex str or of bytes (web3's ``HexBytes``)."""
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    text = str(value).lower()
+    return text if text.startswith("0x") else "0x" + text
+
+
+def decode_event(ev: Event, log: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Decode a log if its first topic is ``ev``'s; else None.
+
+    ``topics`` and ``data`` may be 0x-hex str (raw JSON-RPC) or bytes (web3 ``HexBytes``).
+    ``address`` values come back in EIP-55 form; an indexed ``string`` is its topic hash.
+    Raises :class:`ValidationError` when a log with ``ev``'s topic does not decode.
+    """
+    topics = [_hex(t) for t in log.get("topics", [])]
     if not topics or topics[0] != ev.topic0:
         return None
-    data_types = [t for t, ix in zip(ev.types, ev.indexed, strict=False) if not ix]
-    data_hex = str(log.get("data", "0x"))
-    values = list(abi_decode(data_types, bytes.fromhex(data_hex[2:]))) if data_types else []
-    out: dict[str, Any] = {}
-    topic_iter = iter(topics[1:])
-    for name, kind, indexed in zip(ev.names, ev.types, ev.indexed, strict=False):
-        if indexed:
-            raw = bytes.fromhex(next(topic_iter)[2:])
-            out[name] = abi_decode([kind], raw)[0] if kind != "string" else raw
-        else:
-            out[name] = values.pop(0)
+    try:
+        data_types = [t for t, ix in zip(ev.types, ev.indexed, strict=False) if not ix]
+        data = bytes.fromhex(_hex(log.get("data", "0x"))[2:])
+        values = list(abi_decode(data_types, data)) if data_types else []
+        out: dict[str, Any] = {}
+        topic_iter = iter(topics[1:])
+        for name, kind, indexed in zip(ev.names, ev.types, ev.indexed, strict=False):
+            if indexed:
+                raw = bytes.fromhex(next(topic_iter)[2:])
+                value = abi_decode([kind], raw)[0] if kind != "string" else raw
+            else:
+                value = values.pop(0)
+            out[name] = to_checksum(value) if kind == "address" else value
+    except (DecodingError, OGPUError, StopIteration, ValueError) as exc:  # short topics, odd hex
+        raise ValidationError(f"log does not decode as event {ev.name}: {exc}") from None
     return out

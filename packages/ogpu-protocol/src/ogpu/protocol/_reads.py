@@ -21,7 +21,16 @@ from ogpu.protocol import _abi
 from ogpu.protocol._revert import RevertContext, extract_revert, map_revert
 from ogpu.types.errors import InvalidArgumentTypeError, OGPUError, TxRpcError, ValidationError
 
-__all__ = ["PAGE_SIZE", "Call", "CallFailure", "check_range", "paginate", "read", "read_many"]
+__all__ = [
+    "PAGE_SIZE",
+    "Call",
+    "CallFailure",
+    "chain_time",
+    "check_range",
+    "paginate",
+    "read",
+    "read_many",
+]
 
 #: Items per paginated contract call.
 PAGE_SIZE = 100
@@ -116,6 +125,24 @@ def read(
         if isinstance(value, CallFailure):
             raise (on_failure(value) if on_failure else value.to_exception())
     return values
+
+
+def chain_time(chain: ChainLike | int | None = None) -> int:
+    """Timestamp of the latest block: the clock the contracts compare expiry times with.
+
+    One ``eth_getBlockByNumber`` over the chain's pooled client (default: the current chain);
+    a failure raises :class:`ogpu.types.TxRpcError`. Use it rather than the local clock,
+    which a devnet (``evm_increaseTime``) or a lagging node does not follow.
+
+    Example::
+
+        if Task(address).get_expiry_time() <= chain_time():
+            print("expired")
+    """
+    block = ChainConfig.rpc_client(chain).request("eth_getBlockByNumber", ["latest", False])
+    if not isinstance(block, dict) or not isinstance(block.get("timestamp"), str):
+        raise TxRpcError(f"eth_getBlockByNumber('latest') answered {block!r}, not a block")
+    return int(block["timestamp"], 16)
 
 
 def check_range(lower: Any, upper: Any) -> tuple[int, int | None]:
