@@ -76,8 +76,12 @@ class RpcClient:
             raise RpcTransportError(f"{type(exc).__name__}: {exc}") from None
         if resp.status_code >= 400 and not resp.content.startswith((b"{", b"[")):
             raise RpcTransportError(f"HTTP {resp.status_code} from {self.url}")
+        # A node is untrusted input too: ogpu-ipfs's depth-checked decoder (same monorepo,
+        # pinned to its minor version) keeps absurdly nested JSON from crashing the process.
+        from ogpu.ipfs._json import loads
+
         try:
-            return resp.json()
+            return loads(resp.content)
         except ValueError:
             raise RpcTransportError(f"unparsable JSON-RPC answer from {self.url}") from None
 
