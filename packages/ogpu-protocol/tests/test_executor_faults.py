@@ -4,14 +4,19 @@ What is proved: an intent is never sent under two nonces (the sender's nonce adv
 one per intent), lost answers are resolved by looking the signed hash up, lost requests are
 re-sent as the very same bytes, underpriced sends are re-signed at the same nonce only when
 nothing else holds it (never bumped over another process's transaction), permanent rejections
-fail at once while transient ones are retried, a stale nonce cache recovers, a transaction
-that never mines raises TxReceiptTimeoutError, and every error raised after signing names the
-transaction hash and nonce.
+fail at once while transient ones are retried, a stale nonce cache is corrected by the pending
+count read in the first batch (so another sender's pooled transaction is never silently
+replaced; auto-mining off), a nonce taken after that read recovers, fix_nonce replaces stuck
+transactions, a transaction that never mines raises TxReceiptTimeoutError, and every error
+raised after signing names the transaction hash and nonce.
 """
 
 from __future__ import annotations
 
+import json
 import pickle
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -63,19 +68,76 @@ def _live_data_of(net: Any, address: str) -> str:
     return str(terminal.get_live_data_of(address))
 
 
-def _send_behind_the_sdks_back(net: Any, acct: Any, nonce: int) -> None:
-    """Another process uses the same key at ``nonce`` (the devnet mines it at once)."""
+def _send_behind_the_sdks_back(net: Any, acct: Any, nonce: int, **fees: int) -> str:
+    """Another process uses the same key at ``nonce`` (with auto-mining on the devnet mines it
+    at once; off, it waits in the pool). ``fees`` default to a legacy 10 gwei gas price.
+    Returns the hash."""
     signed = Account.from_key(acct.private_key).sign_transaction(
         {
             "to": acct.address,
             "value": 0,
             "gas": 21_000,
-            "gasPrice": 10**10,
             "nonce": nonce,
             "chainId": ChainConfig.get_current_chain().value,
+            **(fees or {"gasPrice": 10**10}),
         }
     )
-    _direct(net).request("eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
+    raw = "0x" + bytes(signed.raw_transaction).hex()
+    return str(_direct(net).request("eth_sendRawTransaction", [raw]))
+
+
+def _cheap_fees(net: Any) -> dict[str, int]:
+    """EIP-1559 fees just above what the next blocks can charge (so it mines when a block is
+    mined), far below the SDK's ``2 * base fee + tip``: a node would let the SDK's
+    transaction replace one with these fees."""
+    block = _direct(net).request("eth_getBlockByNumber", ["latest", False])
+    base = int(block["baseFeePerGas"], 16)
+    return {"type": 2, "maxFeePerGas": base * 9 // 8 + 2, "maxPriorityFeePerGas": 1}
+
+
+def _pending_nonce(net: Any, address: str) -> int:
+    return int(_direct(net).request("eth_getTransactionCount", [address, "pending"]), 16)
+
+
+def _set_live_data(text: str, key: str, before_send: Any) -> Any:
+    """``terminal.set_live_data`` with a hook that runs under the nonce lock, right before
+    signing (after the executor read the node's pending count)."""
+    from ogpu.protocol._base import write
+    from ogpu.protocol._revert import RevertContext
+
+    return write(
+        "Terminal",
+        "setLiveData",
+        (text,),
+        signer=key,
+        role=None,
+        ctx=lambda caller: RevertContext("Terminal.setLiveData", caller),
+        before_send=before_send,
+    )
+
+
+def _in_background(fn: Any) -> tuple[threading.Thread, dict[str, Any]]:
+    """Run ``fn`` in a thread; its result or exception lands in the returned dict."""
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            out["result"] = fn()
+        except BaseException as exc:  # reported by the test
+            out["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, out
+
+
+def _wait_for(condition: Any, thread: threading.Thread, what: str) -> None:
+    """Poll ``condition`` while ``thread`` runs (bounded: a failure, not a timing check)."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert thread.is_alive(), f"the sender stopped before {what}"
+        assert time.monotonic() < deadline, f"never saw {what}"
+        time.sleep(0.02)
 
 
 def _assert_names_the_transaction(err: BaseException, raw: str, nonce: int, key: str) -> None:
@@ -215,7 +277,8 @@ def test_underpriced_is_resigned_at_the_same_nonce(net: Any, fault_proxy: Any) -
 def test_underpriced_at_a_nonce_taken_by_another_process_moves_without_bumping(
     net: Any, fault_proxy: Any
 ) -> None:
-    """The cache is stale (another process used the key): the node answers "replacement
+    """Another process takes the nonce between the executor's read of the pending count and
+    its send (``before_send`` runs in that window): the node answers "replacement
     underpriced" because *its* transaction holds the nonce. The executor must not bump over
     it; it checks that none of its own hashes is known, resyncs and re-signs at the new nonce
     with the same fees, so the intent lands once."""
@@ -223,13 +286,14 @@ def test_underpriced_at_a_nonce_taken_by_another_process_moves_without_bumping(
     terminal.set_live_data("warm", signer=acct.private_key)  # the cache now knows the nonce
     start = _mined_nonce(net, acct.address)
     assert NonceManager.get_cached_nonce(acct.address) == start
-    _send_behind_the_sdks_back(net, acct, start)
     fault_proxy.seen_raw.clear()
     fault_proxy.forwarded_raw.clear()
     fault_proxy.inject(
         "eth_sendRawTransaction", ("error", -32000, "replacement transaction underpriced")
     )
-    receipt = terminal.set_live_data("moved", signer=acct.private_key)
+    receipt = _set_live_data(
+        "moved", acct.private_key, lambda: _send_behind_the_sdks_back(net, acct, start)
+    )
     assert [_tx_nonce(r) for r in fault_proxy.seen_raw] == [start, start + 1]
     assert _tx_fees(fault_proxy.seen_raw[0]) == _tx_fees(fault_proxy.seen_raw[1])  # no bump
     assert receipt.tx_hash == _hash(fault_proxy.seen_raw[1])
@@ -276,8 +340,9 @@ def test_replacement_underpriced_over_an_unknown_transaction_is_refused(
 
 
 def test_stale_nonce_cache_moves_to_a_fresh_nonce_once(net: Any, fault_proxy: Any) -> None:
-    """Another sender used the key behind the SDK's back: "nonce too low" moves the intent,
-    which lands exactly once."""
+    """Another sender used the key behind the SDK's back: the executor's first round trip
+    reads the node's pending count, so the intent is signed once, at the fresh nonce (no
+    rejected send at the stale one)."""
     acct = net.other
     terminal.set_live_data("warm", signer=acct.private_key)  # the cache now knows the nonce
     start = _mined_nonce(net, acct.address)
@@ -287,10 +352,80 @@ def test_stale_nonce_cache_moves_to_a_fresh_nonce_once(net: Any, fault_proxy: An
     fault_proxy.forwarded_raw.clear()
     receipt = terminal.set_live_data("after-stale", signer=acct.private_key)
     assert receipt.status == 1
+    assert [_tx_nonce(r) for r in fault_proxy.seen_raw] == [start + 1]
+    assert fault_proxy.forwarded_raw == fault_proxy.seen_raw
+    assert _mined_nonce(net, acct.address) == start + 2
+    assert NonceManager.get_cached_nonce(acct.address) == start + 2
+    assert _live_data_of(net, acct.address) == "after-stale"
+
+
+def test_nonce_taken_after_the_pending_read_moves_to_a_fresh_nonce_once(
+    net: Any, fault_proxy: Any
+) -> None:
+    """Another sender takes the nonce between the executor's read of the pending count and its
+    send: the node's "nonce too low" moves the intent (after checking none of its hashes is
+    known), and it lands exactly once."""
+    acct = net.other
+    terminal.set_live_data("warm", signer=acct.private_key)
+    start = _mined_nonce(net, acct.address)
+    fault_proxy.seen_raw.clear()
+    fault_proxy.forwarded_raw.clear()
+    receipt = _set_live_data(
+        "raced", acct.private_key, lambda: _send_behind_the_sdks_back(net, acct, start)
+    )
+    assert receipt.status == 1
     assert [_tx_nonce(r) for r in fault_proxy.seen_raw] == [start, start + 1]
     assert len(fault_proxy.forwarded_raw) == 2  # the node rejected the first as too low
+    assert receipt.tx_hash == _hash(fault_proxy.seen_raw[1])
     assert _mined_nonce(net, acct.address) == start + 2
-    assert _live_data_of(net, acct.address) == "after-stale"
+    assert _live_data_of(net, acct.address) == "raced"
+
+
+def test_stale_cache_never_replaces_another_senders_pending_transaction(
+    net: Any, fault_proxy: Any
+) -> None:
+    """Auto-mining off: another sender's transaction waits in the pool at the nonce the SDK's
+    stale cache holds, with fees the SDK's exceed by far more than the 10% a node needs to
+    accept a replacement *silently* (no error). The SDK must sign at the next nonce, never at
+    the pooled one; after one mined block both transactions are in it, at consecutive nonces.
+    """
+    acct, key = net.other, net.other.private_key
+    direct = _direct(net)
+    terminal.set_live_data("warm", signer=key)
+    start = _mined_nonce(net, acct.address)
+    assert NonceManager.get_cached_nonce(acct.address) == start
+    assert direct.request("evm_setAutomine", [False]) is True  # devnet_isolated restores it
+    cheap = _cheap_fees(net)
+    foreign = _send_behind_the_sdks_back(net, acct, start, **cheap)
+    assert (_mined_nonce(net, acct.address), _pending_nonce(net, acct.address)) == (
+        start,
+        start + 1,
+    )
+    fault_proxy.seen_raw.clear()
+    fault_proxy.forwarded_raw.clear()
+
+    thread, out = _in_background(lambda: terminal.set_live_data("not-a-replacement", signer=key))
+    _wait_for(lambda: bool(fault_proxy.forwarded_raw), thread, "the SDK's transaction")
+    # the SDK's fees would clear a node's replacement bar over the pooled transaction ...
+    max_fee, tip = _tx_fees(fault_proxy.seen_raw[0])
+    assert max_fee * 10 >= cheap["maxFeePerGas"] * 11 and tip * 10 >= 11
+    # ... so it must not have been signed at the pooled transaction's nonce
+    assert [_tx_nonce(r) for r in fault_proxy.seen_raw] == [start + 1]
+    assert _pending_nonce(net, acct.address) == start + 2  # both wait in the pool
+    direct.request("evm_mine", [])
+    thread.join(60)
+    assert not thread.is_alive() and "error" not in out, out.get("error")
+    receipt = out["result"]
+    assert receipt.status == 1 and receipt.tx_hash == _hash(fault_proxy.seen_raw[0])
+
+    theirs = direct.request("eth_getTransactionReceipt", [foreign])
+    assert theirs is not None and int(theirs["status"], 16) == 1  # not replaced
+    assert int(theirs["blockNumber"], 16) == receipt.block_number
+    mined = direct.batch([("eth_getTransactionByHash", [h]) for h in (foreign, receipt.tx_hash)])
+    assert [int(tx["nonce"], 16) for tx in mined] == [start, start + 1]
+    assert _mined_nonce(net, acct.address) == start + 2
+    assert NonceManager.get_cached_nonce(acct.address) == start + 2
+    assert _live_data_of(net, acct.address) == "not-a-replacement"
 
 
 def test_receipt_timeout_then_recovery(net: Any, fault_proxy: Any) -> None:
@@ -345,3 +480,101 @@ def test_revert_at_mining_is_decoded_from_the_receipt(net: Any) -> None:
     assert int(mined["nonce"], 16) == start and err.value.nonce == start
     assert err.value.tx_hash in str(err.value)
     assert source.get_task_count() == 0
+
+
+def test_fix_nonce_replaces_stuck_transactions_and_waits_for_them(
+    net: Any, fault_proxy: Any
+) -> None:
+    """Two transactions stuck in the pool (auto-mining off, nobody mines): ``fix_nonce`` needs
+    the key, times out naming the stuck nonces while nothing mines, and otherwise signs one
+    0-value self-transfer per stuck nonce at fees a node accepts as a replacement (>= 110% of
+    the stuck ones), waits until those nonces are mined, drops the cache and returns the next
+    free nonce. (The devnet's pool refuses replacements, so there the stuck transactions
+    themselves are what mines; on a real node the self-transfers would.)"""
+    from ogpu.chain import fix_nonce, get_nonce_info
+    from ogpu.types import MissingSignerError
+
+    acct, key = net.other, net.other.private_key
+    direct = _direct(net)
+    terminal.set_live_data("warm", signer=key)
+    start = _mined_nonce(net, acct.address)
+    assert direct.request("evm_setAutomine", [False]) is True  # devnet_isolated restores it
+    cheap = _cheap_fees(net)
+    stuck = [_send_behind_the_sdks_back(net, acct, n, **cheap) for n in (start, start + 1)]
+    info = get_nonce_info(acct.address)
+    assert (info["mined_nonce"], info["pending_nonce"]) == (start, start + 2)
+    assert (info["has_pending"], info["pending_count"]) == (True, 2)
+    fault_proxy.seen_raw.clear()
+
+    with pytest.raises(MissingSignerError):  # something is pending: the key is needed
+        fix_nonce(acct.address)
+    assert fault_proxy.seen_raw == []
+
+    with pytest.raises(TxReceiptTimeoutError) as err:  # nothing mines
+        fix_nonce(private_key=key, timeout=0.2)
+    assert f"{start}..{start + 1}" in str(err.value)
+    assert key.removeprefix("0x").lower() not in str(err.value).lower()
+    assert [_tx_nonce(r) for r in fault_proxy.seen_raw] == [start, start + 1]
+    fault_proxy.seen_raw.clear()
+
+    thread, out = _in_background(lambda: fix_nonce(private_key=key))
+    _wait_for(lambda: len(fault_proxy.seen_raw) == 2, thread, "both replacements")
+    direct.request("evm_mine", [])
+    thread.join(60)
+    assert not thread.is_alive() and "error" not in out, out.get("error")
+    assert out["result"] == start + 2
+
+    for raw, nonce in zip(fault_proxy.seen_raw, (start, start + 1), strict=True):
+        from eth_account.typed_transactions import TypedTransaction
+        from hexbytes import HexBytes
+
+        tx = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
+        assert int(tx["nonce"]) == nonce and int(tx["value"]) == 0
+        assert bytes(tx["to"]).hex() == acct.address[2:].lower()  # a self-transfer
+        max_fee, tip = int(tx["maxFeePerGas"]), int(tx["maxPriorityFeePerGas"])
+        assert max_fee * 10 >= cheap["maxFeePerGas"] * 11
+        assert tip * 10 >= cheap["maxPriorityFeePerGas"] * 11
+    mined = direct.batch([("eth_getTransactionReceipt", [h]) for h in stuck])
+    assert all(r is not None for r in mined)  # the devnet mined the stuck ones themselves
+    info = get_nonce_info(acct.address)
+    assert (info["mined_nonce"], info["pending_nonce"], info["has_pending"]) == (
+        start + 2,
+        start + 2,
+        False,
+    )
+    assert info["cached_nonce"] is None
+    assert direct.request("evm_setAutomine", [True]) is True
+    terminal.set_live_data("unstuck", signer=key)
+    assert _mined_nonce(net, acct.address) == start + 3
+
+
+@pytest.mark.parametrize("cache", ["cold", "warm", "stale"])
+def test_the_pending_count_rides_in_the_first_batch(
+    net: Any, counting_proxy: Any, cache: str
+) -> None:
+    """The node's pending count is read in the batch that fetches chain id, fees and the gas
+    estimate, and nowhere else: no extra round trip, whether the cache is empty, current or
+    stale."""
+    acct = net.other
+    if cache != "cold":
+        terminal.set_live_data("warm", signer=acct.private_key)
+    start = _mined_nonce(net, acct.address)
+    if cache == "stale":
+        _send_behind_the_sdks_back(net, acct, start)
+    counting_proxy.reset()
+    receipt = terminal.set_live_data(f"count-{cache}", signer=acct.private_key)
+    bodies = [json.loads(b) for b in counting_proxy.bodies]
+    first = bodies[0]
+    assert isinstance(first, list)
+    assert ["eth_getTransactionCount", [acct.address, "pending"]] in [
+        [c["method"], c["params"]] for c in first
+    ]
+    assert {c["method"] for c in first} >= {"eth_chainId", "eth_estimateGas"}
+    calls = [c for body in bodies for c in (body if isinstance(body, list) else [body])]
+    assert sum(c["method"] == "eth_getTransactionCount" for c in calls) == 1
+    assert bodies[1]["method"] == "eth_sendRawTransaction"  # the next round trip sends
+    expected = start + 1 if cache == "stale" else start
+    assert (
+        int(_direct(net).request("eth_getTransactionByHash", [receipt.tx_hash])["nonce"], 16)
+        == expected
+    )

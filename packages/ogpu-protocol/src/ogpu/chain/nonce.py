@@ -4,6 +4,12 @@ Sending from one key in many threads: :meth:`NonceManager.hold` serialises the
 sign-and-send step per address (receipts are awaited outside the lock), hands out
 consecutive nonces from a cache seeded with the node's pending count, and only advances
 the cache once a transaction was accepted, so a failed send leaves no gap.
+
+Another process may send from the same key (the cache cannot see it): the executor reads the
+node's pending count in the batch it sends anyway before signing and merges it with
+:meth:`NonceSlot.observe` (the larger of the cache and the count wins; the cache never goes
+backwards), so it does not sign at a nonce the node already holds a transaction for (which a
+node would let a higher-fee transaction silently replace).
 """
 
 from __future__ import annotations
@@ -45,6 +51,13 @@ def _hex_int(value: Any) -> int:
 class _Entry:
     lock: threading.Lock
     next_nonce: int | None = None
+    #: Bumped whenever ``next_nonce`` is dropped: a pending count read before the lock was
+    #: taken can only seed an empty cache if nothing was dropped since it was read.
+    epoch: int = 0
+
+    def drop(self) -> None:
+        self.next_nonce = None
+        self.epoch += 1
 
 
 class NonceSlot:
@@ -65,6 +78,25 @@ class NonceSlot:
         """The node's pending transaction count of the address."""
         return _hex_int(self._client.request("eth_getTransactionCount", [self.address, "pending"]))
 
+    def observe(self, pending: int, epoch: int) -> int:
+        """Merge the node's pending count ``pending``, read (without the lock) while
+        :meth:`NonceManager.epoch` was ``epoch``, into the cache; returns the nonce to use next.
+
+        The result is the larger of the cache and ``pending``: the cache never goes backwards
+        (threads of this process keep their consecutive nonces) and a nonce the node already
+        counts (another process's pending transaction) is skipped. An empty cache is seeded
+        with ``pending`` only if it was not dropped since the count was read (a drop follows a
+        send whose fate is unknown, which the count may predate); otherwise it is re-read.
+        """
+        cached = self._entry.next_nonce
+        if cached is not None:
+            self._entry.next_nonce = max(cached, pending)
+        elif epoch == self._entry.epoch:
+            self._entry.next_nonce = pending
+        else:
+            self._entry.next_nonce = self.chain_pending()
+        return self._entry.next_nonce
+
     def resync(self) -> int:
         """Re-read the node's pending count; keep the larger of it and the cache."""
         pending = self.chain_pending()
@@ -79,7 +111,7 @@ class NonceSlot:
 
     def invalidate(self) -> None:
         """Forget the cached nonce (next use re-reads the node)."""
-        self._entry.next_nonce = None
+        self._entry.drop()
 
 
 class NonceManager:
@@ -107,6 +139,13 @@ class NonceManager:
             yield NonceSlot(entry, to_checksum(address), ChainConfig.rpc_client(handle))
 
     @classmethod
+    def epoch(cls, address: str, chain: ChainLike | int | None = None) -> int:
+        """A counter bumped whenever ``address``'s cache is dropped (pass it, with a pending
+        count read after it, to :meth:`NonceSlot.observe`). No I/O."""
+        handle = ChainConfig.resolve(chain)
+        return cls._entry(handle.value, address).epoch
+
+    @classmethod
     def get_cached_nonce(cls, address: str, chain: ChainLike | int | None = None) -> int | None:
         """The cached next nonce, or None."""
         handle = ChainConfig.resolve(chain)
@@ -120,7 +159,7 @@ class NonceManager:
         handle = ChainConfig.resolve(chain)
         entry = cls._entry(handle.value, address)
         with entry.lock:
-            entry.next_nonce = None
+            entry.drop()
 
     @classmethod
     def clear_all(cls) -> None:
@@ -129,7 +168,7 @@ class NonceManager:
             entries = list(cls._entries.values())
         for entry in entries:
             with entry.lock:
-                entry.next_nonce = None
+                entry.drop()
 
 
 def _resolve_address(address: str | None, private_key: str | None) -> str:

@@ -6,6 +6,11 @@ Guarantees:
 - Gas = estimate x :data:`GAS_MARGIN` (capped at the block gas limit).
 - Sign + send happen under the per-address nonce lock (:meth:`NonceManager.hold`), so
   threads sharing a key get consecutive nonces; receipts are awaited outside the lock.
+- The first round trip (chain id, fees, gas estimate) also reads the sender's pending
+  transaction count; the nonce is the larger of it and the cached next nonce
+  (:meth:`NonceSlot.observe`). So a stale cache (another process sent from the key) never
+  signs at a nonce the node already holds: a node would silently *replace* that pending
+  transaction with ours if our fees were >= 10% higher, answering no error.
 - Retries (bounded by ``max_retries``) never send one intent under two nonces:
 
   - an ambiguous send (transport error, or a transient JSON-RPC error such as a timeout,
@@ -258,23 +263,42 @@ class _Intent:
                 attach(self.tx_hash, self.nonce)
 
 
+@dataclass
+class _Prelude:
+    """The answers of round trip 1 (raw: values or :class:`RpcErrorObject`)."""
+
+    chain_id: Any
+    block: Any
+    tip: Any
+    gas_price: Any
+    estimate: Any
+    #: ``eth_getTransactionCount(sender, "pending")``.
+    pending: Any
+    #: :meth:`NonceManager.epoch` of the sender, read right before the batch.
+    epoch: int
+
+
 def _prelude(
-    client: RpcClient, call: dict[str, Any], max_retries: int
-) -> tuple[Any, Any, Any, Any, Any]:
-    """Round trip 1 (chain id, fee data, gas estimate), retried on transient failures.
+    client: RpcClient, call: dict[str, Any], max_retries: int, handle: ChainLike
+) -> _Prelude:
+    """Round trip 1 (chain id, fee data, gas estimate, the sender's pending transaction
+    count), retried on transient failures.
 
     Nothing is signed yet, so retrying is always safe.
     """
+    sender = str(call["from"])
     attempts = 0
     while True:
+        epoch = NonceManager.epoch(sender, handle)
         try:
-            chain_id_raw, block, tip_raw, price_raw, estimate = client.batch(
+            chain_id_raw, block, tip_raw, price_raw, estimate, pending_raw = client.batch(
                 [
                     ("eth_chainId", []),
                     ("eth_getBlockByNumber", ["latest", False]),
                     ("eth_maxPriorityFeePerGas", []),
                     ("eth_gasPrice", []),
                     ("eth_estimateGas", [call]),
+                    ("eth_getTransactionCount", [sender, "pending"]),
                 ]
             )
         except TxRpcError as exc:
@@ -284,13 +308,16 @@ def _prelude(
                     time.sleep(min(0.2 * 2**attempts, 2.0))
                     continue
             raise
-        failed = next((a for a in (chain_id_raw, estimate) if isinstance(a, RpcErrorObject)), None)
+        failed = next(
+            (a for a in (chain_id_raw, estimate, pending_raw) if isinstance(a, RpcErrorObject)),
+            None,
+        )
         if failed is not None and _classify(failed.to_exception()) == "transient":
             attempts += 1
             if attempts <= max_retries:
                 time.sleep(min(0.2 * 2**attempts, 2.0))
                 continue
-        return chain_id_raw, block, tip_raw, price_raw, estimate
+        return _Prelude(chain_id_raw, block, tip_raw, price_raw, estimate, pending_raw, epoch)
 
 
 def transact(
@@ -322,8 +349,11 @@ def transact(
     sender = str(signer.address)
     call = {"from": sender, "to": to, "data": data, "value": hex(value)}
 
-    # Round trip 1: chain id, fee data and the gas estimate (which also simulates reverts).
-    chain_id_raw, block, tip_raw, price_raw, estimate = _prelude(client, call, max_retries)
+    # Round trip 1: chain id, fee data, the gas estimate (which also simulates reverts) and
+    # the sender's pending transaction count (a stale nonce cache must not replace another
+    # process's pending transaction).
+    pre = _prelude(client, call, max_retries, handle)
+    chain_id_raw, block, estimate = pre.chain_id, pre.block, pre.estimate
     if isinstance(chain_id_raw, RpcErrorObject):
         raise chain_id_raw.to_exception()
     if _hex_int(chain_id_raw) != handle.value:
@@ -337,7 +367,7 @@ def transact(
     gas = int(_hex_int(estimate) * GAS_MARGIN)
     if isinstance(block, dict) and block.get("gasLimit"):
         gas = min(gas, _hex_int(block["gasLimit"]))
-    fees = _fees(block, tip_raw, price_raw)
+    fees = _fees(block, pre.tip, pre.gas_price)
 
     tx_base: dict[str, Any] = {
         "to": to,
@@ -353,6 +383,10 @@ def transact(
                 raise PublishTimeoutError(budget or 0.0, "pre-transaction")
             if before_send is not None:
                 before_send()
+            if isinstance(pre.pending, RpcErrorObject):
+                slot.resync()  # an extra round trip, only when the batched read failed
+            else:
+                slot.observe(_hex_int(pre.pending), pre.epoch)
             try:
                 _send(client, slot, signer, tx_base, fees, intent, ctx, max_retries)
             except BaseException:
