@@ -61,10 +61,11 @@ def test_pending_transactions_count_and_wait_for_evm_mine(
     assert _rpc(url, "eth_getTransactionReceipt", ["0x" + hashes[0].hex()])["result"] is None
     assert block_filter.get_new_entries() == []
 
-    # a nonce gap or a reused nonce is refused; the same transaction twice is "already known"
+    # a nonce gap is refused, a pooled nonce at the same fees is no replacement (see
+    # test_rpc_replacement.py); the same transaction twice is "already known"
     with pytest.raises(Web3RPCError, match="nonce too high"):
         _transfer(w3, sender, to, base + 4)
-    with pytest.raises(Web3RPCError, match="nonce too low"):
+    with pytest.raises(Web3RPCError, match="replacement transaction underpriced"):
         _transfer(w3, sender, to, base + 1, value=2)
     with pytest.raises(Web3RPCError, match="already known"):
         _transfer(w3, sender, to, base + 2)

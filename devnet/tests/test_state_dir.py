@@ -221,3 +221,51 @@ def test_a_journal_line_cut_short_by_a_kill_is_dropped(tmp_path: Path) -> None:
     assert journal.read_text().startswith(complete)
     with Devnet(state_dir=state) as third:
         assert _chain_view(third) == after
+
+
+def test_restart_after_a_replacement_replays_exactly(tmp_path: Path) -> None:
+    """A pooled transaction replaced by nonce: the journal holds only the replacement that was
+    mined, and a restart rebuilds the same chain (the old hash stays unknown)."""
+    state = tmp_path / "state"
+    with Devnet(state_dir=state) as first:
+        w3: Any = first.web3()
+        sender = Account.from_key(first.accounts[1].private_key)
+        to = Account.create().address
+        w3.provider.make_request("evm_setAutomine", [False])
+
+        def signed(nonce: int, value: int, max_fee: int, tip: int) -> Any:
+            return sender.sign_transaction(
+                {
+                    "to": to,
+                    "value": value,
+                    "gas": 21000,
+                    "maxFeePerGas": max_fee,
+                    "maxPriorityFeePerGas": tip,
+                    "nonce": nonce,
+                    "chainId": first.chain_id,
+                }
+            )
+
+        old = signed(0, 1, 10 * 10**9, 10**9)
+        later = signed(1, 10, 10 * 10**9, 10**9)
+        new = signed(0, 2, 11 * 10**9, 11 * 10**8)
+        for tx in (old, later, new):
+            w3.eth.send_raw_transaction(tx.raw_transaction)
+        w3.provider.make_request("evm_mine", [])
+        block = w3.eth.get_block("latest")
+        assert [bytes(h) for h in block["transactions"]] == [bytes(new.hash), bytes(later.hash)]
+        assert w3.eth.get_balance(to) == 12
+        before = _chain_view(first)
+    journal = (state / "chain" / "journal.jsonl").read_text()
+    assert bytes(new.raw_transaction).hex() in journal
+    assert bytes(old.raw_transaction).hex() not in journal
+    with Devnet(state_dir=state) as second:
+        assert _chain_view(second) == before
+        w3 = second.web3()
+        assert w3.eth.get_transaction_receipt(new.hash)["status"] == 1
+        assert (
+            w3.provider.make_request("eth_getTransactionByHash", ["0x" + old.hash.hex()])["result"]
+            is None
+        )
+        assert w3.eth.get_balance(to) == 12
+        assert w3.eth.get_transaction_count(sender.address, "pending") == 2

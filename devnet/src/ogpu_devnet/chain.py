@@ -61,6 +61,8 @@ _JOURNAL_VERSION = 1
 MAX_TIMESTAMP = 2**63 - 1
 """Latest block timestamp the time controls accept (EIP-4803's bound)."""
 _LOG_CACHE_BLOCKS = 4096
+REPLACEMENT_PRICE_BUMP = 10
+"""Percent by which a replacement must raise both fee caps (geth's and anvil's default)."""
 
 
 # --------------------------------------------------------------------------- errors
@@ -95,6 +97,31 @@ class ExecutionRevertedError(DevnetError):
 
 class StateDirError(DevnetError):
     """The state directory cannot be used (other chain id, corrupt or incomplete journal)."""
+
+
+def _fee_cap(tx: Any) -> int:
+    """The most a transaction pays per gas (``maxFeePerGas``; ``gasPrice`` for legacy)."""
+    fee = getattr(tx, "max_fee_per_gas", None)
+    return int(fee if fee is not None else tx.gas_price)
+
+
+def _tip_cap(tx: Any) -> int:
+    """A transaction's priority fee cap (``maxPriorityFeePerGas``; ``gasPrice`` for legacy)."""
+    tip = getattr(tx, "max_priority_fee_per_gas", None)
+    return int(tip if tip is not None else tx.gas_price)
+
+
+def _check_replacement_fees(old: Any, new: Any) -> None:
+    """Refuse ``new`` as a replacement of the pooled ``old`` (same sender and nonce) unless it
+    raises both the fee cap and the tip cap by at least :data:`REPLACEMENT_PRICE_BUMP` percent.
+
+    geth's txpool rule: both caps strictly higher, and each at least ``old * 110 // 100``
+    (legacy transactions use ``gasPrice`` for both caps, so the types may be mixed).
+    """
+    bump = 100 + REPLACEMENT_PRICE_BUMP
+    for old_cap, new_cap in ((_fee_cap(old), _fee_cap(new)), (_tip_cap(old), _tip_cap(new))):
+        if new_cap <= old_cap or new_cap < old_cap * bump // 100:
+            raise TransactionRejectedError("replacement transaction underpriced")
 
 
 def decode_revert_reason(data: bytes) -> str | None:
@@ -504,7 +531,9 @@ class DevnetChain:
         With auto-mining on (the default) it is executed and mined in its own block at once; a
         transaction that reverts is still mined (status 0), as anvil and geth do. With
         auto-mining off it waits in the pool (its nonce must be the sender's next pending nonce)
-        until :meth:`mine` (``evm_mine``) or turning auto-mining back on includes it.
+        until :meth:`mine` (``evm_mine``) or turning auto-mining back on includes it; one that
+        reuses the nonce of a pooled transaction from the same sender replaces it, in its
+        place, if it raises both fee caps by 10 % (else "replacement transaction underpriced").
         """
         with self.lock:
             if not self._automine:
@@ -523,21 +552,32 @@ class DevnetChain:
         tx = self._decode_raw(raw)
         if any(bytes(pooled.hash) == bytes(tx.hash) for _, pooled in self._pool):
             raise TransactionRejectedError("already known")
-        expected = self.get_nonce(bytes(tx.sender), "pending")
-        if tx.nonce != expected:
-            kind = "low" if tx.nonce < expected else "high"
-            raise TransactionRejectedError(
-                f"nonce too {kind}: next pending nonce {expected}, tx nonce {tx.nonce}"
-                + (
-                    " (the devnet queues no future nonces)"
-                    if kind == "high"
-                    else " (replacing a pending transaction is not supported)"
+        sender = bytes(tx.sender)
+        slot = next(
+            (
+                i
+                for i, (_, pooled) in enumerate(self._pool)
+                if bytes(pooled.sender) == sender and int(pooled.nonce) == int(tx.nonce)
+            ),
+            None,
+        )
+        if slot is None:
+            expected = self.get_nonce(sender, "pending")
+            if tx.nonce != expected:
+                kind = "low" if tx.nonce < expected else "high"
+                raise TransactionRejectedError(
+                    f"nonce too {kind}: next pending nonce {expected}, tx nonce {tx.nonce}"
+                    + (" (the devnet queues no future nonces)" if kind == "high" else "")
                 )
-            )
-        cost = int(tx.gas) * int(getattr(tx, "max_fee_per_gas", None) or tx.gas_price)
+        else:
+            _check_replacement_fees(self._pool[slot][1], tx)
+        cost = int(tx.gas) * _fee_cap(tx)
         if cost + int(tx.value) > int(self._chain.get_vm().state.get_balance(tx.sender)):
             raise TransactionRejectedError("insufficient funds for gas * price + value")
-        self._pool.append((raw, tx))
+        if slot is None:
+            self._pool.append((raw, tx))
+        else:  # the replacement takes the pooled transaction's place (and nonce)
+            self._pool[slot] = (raw, tx)
         return bytes(tx.hash)
 
     def _mine_pool(self, timestamp: int) -> None:

@@ -489,8 +489,8 @@ def test_fix_nonce_replaces_stuck_transactions_and_waits_for_them(
     the key, times out naming the stuck nonces while nothing mines, and otherwise signs one
     0-value self-transfer per stuck nonce at fees a node accepts as a replacement (>= 110% of
     the stuck ones), waits until those nonces are mined, drops the cache and returns the next
-    free nonce. (The devnet's pool refuses replacements, so there the stuck transactions
-    themselves are what mines; on a real node the self-transfers would.)"""
+    free nonce. The devnet's pool replaces by nonce as geth does, so the self-transfers take the
+    stuck transactions' places: they are what mines, the stuck hashes become unknown."""
     from ogpu.chain import fix_nonce, get_nonce_info
     from ogpu.types import MissingSignerError
 
@@ -515,6 +515,9 @@ def test_fix_nonce_replaces_stuck_transactions_and_waits_for_them(
     assert f"{start}..{start + 1}" in str(err.value)
     assert key.removeprefix("0x").lower() not in str(err.value).lower()
     assert [_tx_nonce(r) for r in fault_proxy.seen_raw] == [start, start + 1]
+    # the node took them as replacements: the stuck transactions left the pool at once
+    assert direct.batch([("eth_getTransactionByHash", [h]) for h in stuck]) == [None, None]
+    first_replacements = [_hash(r) for r in fault_proxy.seen_raw]
     fault_proxy.seen_raw.clear()
 
     thread, out = _in_background(lambda: fix_nonce(private_key=key))
@@ -534,8 +537,17 @@ def test_fix_nonce_replaces_stuck_transactions_and_waits_for_them(
         max_fee, tip = int(tx["maxFeePerGas"]), int(tx["maxPriorityFeePerGas"])
         assert max_fee * 10 >= cheap["maxFeePerGas"] * 11
         assert tip * 10 >= cheap["maxPriorityFeePerGas"] * 11
-    mined = direct.batch([("eth_getTransactionReceipt", [h]) for h in stuck])
-    assert all(r is not None for r in mined)  # the devnet mined the stuck ones themselves
+    # the same fees, so the very same bytes ("already known"): what mined is the replacements
+    replacements = [_hash(r) for r in fault_proxy.seen_raw]
+    assert replacements == first_replacements
+    receipts = direct.batch([("eth_getTransactionReceipt", [h]) for h in replacements])
+    assert [int(r["status"], 16) for r in receipts] == [1, 1]
+    assert [r["to"].lower() for r in receipts] == [acct.address.lower()] * 2
+    assert receipts[0]["blockNumber"] == receipts[1]["blockNumber"]
+    block = direct.request("eth_getBlockByNumber", [receipts[0]["blockNumber"], False])
+    assert block["transactions"] == replacements  # nothing else, the stuck ones least of all
+    assert direct.batch([("eth_getTransactionReceipt", [h]) for h in stuck]) == [None, None]
+    assert direct.batch([("eth_getTransactionByHash", [h]) for h in stuck]) == [None, None]
     info = get_nonce_info(acct.address)
     assert (info["mined_nonce"], info["pending_nonce"], info["has_pending"]) == (
         start + 2,
