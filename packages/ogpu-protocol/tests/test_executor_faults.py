@@ -590,3 +590,42 @@ def test_the_pending_count_rides_in_the_first_batch(
         int(_direct(net).request("eth_getTransactionByHash", [receipt.tx_hash])["nonce"], 16)
         == expected
     )
+
+
+def test_fix_nonce_outbids_a_stuck_transaction_that_pays_more_than_twice_the_network(
+    net: Any, fault_proxy: Any
+) -> None:
+    """A stuck transaction priced above ``fix_nonce``'s first offer (2x the network's fees,
+    e.g. an earlier replacement after fees moved): the node answers "replacement transaction
+    underpriced" and ``fix_nonce`` raises its offer, same nonce, until the node takes it."""
+    from ogpu.chain import fix_nonce
+
+    acct, key = net.other, net.other.private_key
+    direct = _direct(net)
+    terminal.set_live_data("warm", signer=key)
+    start = _mined_nonce(net, acct.address)
+    block = direct.request("eth_getBlockByNumber", ["latest", False])
+    tip = int(direct.request("eth_maxPriorityFeePerGas", []), 16)
+    network_max_fee = 2 * int(block["baseFeePerGas"], 16) + tip
+    assert direct.request("evm_setAutomine", [False]) is True  # devnet_isolated restores it
+    dear = {"type": 2, "maxFeePerGas": 3 * network_max_fee, "maxPriorityFeePerGas": 3 * tip}
+    stuck = _send_behind_the_sdks_back(net, acct, start, **dear)
+    fault_proxy.seen_raw.clear()
+
+    thread, out = _in_background(lambda: fix_nonce(private_key=key))
+    _wait_for(
+        lambda: direct.request("eth_getTransactionByHash", [stuck]) is None,
+        thread,
+        "the stuck transaction replaced",
+    )
+    direct.request("evm_mine", [])
+    thread.join(60)
+    assert not thread.is_alive() and "error" not in out, out.get("error")
+    assert out["result"] == start + 1
+
+    offers = [_tx_fees(r) for r in fault_proxy.seen_raw]
+    assert len(offers) >= 2 and all(_tx_nonce(r) == start for r in fault_proxy.seen_raw)
+    assert offers[0][0] < dear["maxFeePerGas"] * 11 // 10  # the first offer was refused
+    assert offers == sorted(offers)  # each refused offer was raised
+    mined = direct.request("eth_getTransactionReceipt", [_hash(fault_proxy.seen_raw[-1])])
+    assert int(mined["status"], 16) == 1 and mined["to"].lower() == acct.address.lower()

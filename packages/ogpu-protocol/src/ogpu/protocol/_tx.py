@@ -589,8 +589,18 @@ def _wait(
         delay = min(delay * 1.5, 1.0)
 
 
+#: How many times :func:`send_replacement` raises its fees (+25% each) before giving up.
+_REPLACEMENT_ATTEMPTS = 8
+
+
 def send_replacement(account: Any, nonce: int, chain: ChainLike | int | None = None) -> str:
-    """Replace whatever is pending at ``nonce`` by a 0-value self-transfer at a higher fee."""
+    """Replace whatever is pending at ``nonce`` by a 0-value self-transfer at a higher fee.
+
+    Starts at twice the network's current fees; a node answering "replacement transaction
+    underpriced" (the stuck transaction pays more, e.g. an earlier replacement when fees
+    have moved since) gets the same self-transfer again at +25%, a bounded number of times.
+    Every attempt uses the same nonce, so at most one of them can ever be mined.
+    """
     handle = ChainConfig.resolve(chain)
     client = ChainConfig.rpc_client(handle)
     block, tip_raw, price_raw = client.batch(
@@ -600,22 +610,28 @@ def send_replacement(account: Any, nonce: int, chain: ChainLike | int | None = N
             ("eth_gasPrice", []),
         ]
     )
-    fees = _fees(block, tip_raw, price_raw)
-    fees = {k: v * 2 for k, v in fees.items()}
-    tx: dict[str, Any] = {
-        "to": str(account.address),
-        "value": 0,
-        "gas": 21_000,
-        "nonce": nonce,
-        "chainId": handle.value,
-        **fees,
-    }
-    if "maxFeePerGas" in fees:
-        tx["type"] = 2
-    signed = account.sign_transaction(tx)
-    try:
-        client.request("eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
-    except TxRpcError as exc:
-        if _classify(exc) not in ("known", "nonce_low"):
-            raise
+    fees = {k: v * 2 for k, v in _fees(block, tip_raw, price_raw).items()}
+    for attempt in range(_REPLACEMENT_ATTEMPTS):
+        tx: dict[str, Any] = {
+            "to": str(account.address),
+            "value": 0,
+            "gas": 21_000,
+            "nonce": nonce,
+            "chainId": handle.value,
+            **fees,
+        }
+        if "maxFeePerGas" in fees:
+            tx["type"] = 2
+        signed = account.sign_transaction(tx)
+        try:
+            client.request("eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
+        except TxRpcError as exc:
+            kind = _classify(exc)
+            if kind in ("replacement", "underpriced") and attempt + 1 < _REPLACEMENT_ATTEMPTS:
+                log.info("replacement at nonce %d underpriced; raising its fees", nonce)
+                fees = _bump(fees)
+                continue
+            if kind not in ("known", "nonce_low"):
+                raise
+        break
     return "0x" + bytes(signed.hash).hex()
