@@ -17,7 +17,7 @@ import requests
 from ogpu.types.errors import TxRpcError
 from requests.adapters import HTTPAdapter
 
-__all__ = ["RpcClient", "RpcErrorObject", "RpcTransportError"]
+__all__ = ["RpcClient", "RpcErrorObject", "RpcTransportError", "hex_int"]
 
 log = logging.getLogger("ogpu.chain.rpc")
 
@@ -145,6 +145,14 @@ class RpcClient:
             else:
                 out.append(item.get("result"))
         return out
+
+
+def hex_int(value: Any) -> int:
+    """A JSON-RPC quantity (``"0x1f"``, or an int) as an int; a batch item that is an error
+    raises its typed error."""
+    if isinstance(value, RpcErrorObject):
+        raise value.to_exception()
+    return int(value, 16) if isinstance(value, str) else int(value)
 
 
 def _unwrap(answer: dict[str, Any], method: str) -> Any:

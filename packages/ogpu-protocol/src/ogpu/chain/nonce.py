@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ogpu.chain._address import to_checksum
-from ogpu.chain._rpc import RpcClient, RpcErrorObject
+from ogpu.chain._rpc import RpcClient, hex_int
 from ogpu.chain.config import ChainConfig, ChainLike
 from ogpu.chain.signer import resolve_signer
 from ogpu.types.enums import Role
@@ -39,12 +39,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("ogpu.chain.nonce")
-
-
-def _hex_int(value: Any) -> int:
-    if isinstance(value, RpcErrorObject):
-        raise value.to_exception()
-    return int(value, 16) if isinstance(value, str) else int(value)
 
 
 @dataclass
@@ -76,7 +70,7 @@ class NonceSlot:
 
     def chain_pending(self) -> int:
         """The node's pending transaction count of the address."""
-        return _hex_int(self._client.request("eth_getTransactionCount", [self.address, "pending"]))
+        return hex_int(self._client.request("eth_getTransactionCount", [self.address, "pending"]))
 
     def observe(self, pending: int, epoch: int) -> int:
         """Merge the node's pending count ``pending``, read (without the lock) while
@@ -202,7 +196,7 @@ def get_nonce_info(address: str | None = None, private_key: str | None = None) -
             ("eth_getTransactionCount", [addr, "pending"]),
         ]
     )
-    mined, pending = _hex_int(mined_raw), _hex_int(pending_raw)
+    mined, pending = hex_int(mined_raw), hex_int(pending_raw)
     return {
         "address": addr,
         "mined_nonce": mined,
@@ -241,7 +235,7 @@ def fix_nonce(
                 send_replacement(account, nonce)
             deadline = time.monotonic() + timeout
             client = ChainConfig.rpc_client()
-            while _hex_int(client.request("eth_getTransactionCount", [addr, "latest"])) < pending:
+            while hex_int(client.request("eth_getTransactionCount", [addr, "latest"])) < pending:
                 if time.monotonic() > deadline:
                     raise TxReceiptTimeoutError(
                         f"replacements of nonces {mined}..{pending - 1}", timeout
@@ -250,4 +244,4 @@ def fix_nonce(
             slot.invalidate()
     NonceManager.reset_nonce(addr)
     client = ChainConfig.rpc_client()
-    return _hex_int(client.request("eth_getTransactionCount", [addr, "pending"]))
+    return hex_int(client.request("eth_getTransactionCount", [addr, "pending"]))

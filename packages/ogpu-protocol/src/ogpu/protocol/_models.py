@@ -772,10 +772,10 @@ def _snapshots(instances: Sequence[_Entity], chain: ChainArg, block: BlockTag | 
         if len(calls) <= MAX_BATCH:
             block = "latest"
         else:  # several POSTs: pin them all to one block
-            from ogpu.protocol._reads import _hex_int
+            from ogpu.chain._rpc import hex_int
 
             _, extra = read_many([], chain, extra=[("eth_blockNumber", [])])
-            block = _hex_int(extra[0])
+            block = hex_int(extra[0])
     values, _ = read_many(calls, chain, block=block)
     out: list[Any] = []
     pos = 0

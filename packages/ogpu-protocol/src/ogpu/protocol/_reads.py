@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ogpu.chain._address import is_zero, to_checksum
-from ogpu.chain._rpc import RpcErrorObject
+from ogpu.chain._rpc import RpcErrorObject, hex_int
 from ogpu.chain.config import ChainConfig, ChainLike
 from ogpu.protocol import _abi
 from ogpu.protocol._revert import RevertContext, extract_revert, map_revert
@@ -158,12 +158,6 @@ def check_range(lower: Any, upper: Any) -> tuple[int, int | None]:
     return lower, upper
 
 
-def _hex_int(value: Any) -> int:
-    if isinstance(value, RpcErrorObject):
-        raise value.to_exception()
-    return int(value, 16)
-
-
 def paginate(
     chain: ChainLike | int | None,
     count_call: Call,
@@ -188,7 +182,7 @@ def paginate(
         count = values[0]
         if isinstance(count, CallFailure):
             raise (on_failure(count) if on_failure else count.to_exception())
-        block = _hex_int(extra[0])
+        block = hex_int(extra[0])
         upper = int(count)
     if upper <= lower:
         return [], block
@@ -201,7 +195,7 @@ def paginate(
         if isinstance(page, CallFailure):
             raise (on_failure(page) if on_failure else page.to_exception())
     if extra_raw and isinstance(extra_raw[0], str):
-        block = _hex_int(extra_raw[0])
+        block = hex_int(extra_raw[0])
     items: list[Any] = []
     for page in pages:
         for item in page:

@@ -47,7 +47,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ogpu.chain._rpc import RpcClient, RpcErrorObject, RpcTransportError
+from ogpu.chain._rpc import RpcClient, RpcErrorObject, RpcTransportError, hex_int
 from ogpu.chain.config import ChainConfig, ChainLike
 from ogpu.chain.nonce import NonceManager, NonceSlot
 from ogpu.protocol._revert import RevertContext, extract_revert, map_revert
@@ -113,10 +113,6 @@ _TRANSIENT = (
 )
 #: Codes that mean "retry later" whatever the message (-32005: EIP-1474 limit exceeded).
 _TRANSIENT_CODES = {-32005, 408, 429}
-
-
-def _hex_int(value: Any) -> int:
-    return int(value, 16) if isinstance(value, str) else int(value)
 
 
 def _classify_text(code: int | None, text: str) -> str:
@@ -186,14 +182,14 @@ def _raise_revert(error: Any, ctx: RevertContext) -> None:
 
 def _fees(block: Any, tip_raw: Any, gas_price_raw: Any) -> dict[str, int]:
     if isinstance(block, dict) and block.get("baseFeePerGas") is not None:
-        base = _hex_int(block["baseFeePerGas"])
+        base = hex_int(block["baseFeePerGas"])
         tip = DEFAULT_PRIORITY_FEE
         if not isinstance(tip_raw, RpcErrorObject) and tip_raw is not None:
-            tip = _hex_int(tip_raw)
+            tip = hex_int(tip_raw)
         return {"maxPriorityFeePerGas": tip, "maxFeePerGas": 2 * base + tip}
     if isinstance(gas_price_raw, RpcErrorObject) or gas_price_raw is None:
         raise GasError("node reports neither a base fee nor a gas price")
-    return {"gasPrice": _hex_int(gas_price_raw)}
+    return {"gasPrice": hex_int(gas_price_raw)}
 
 
 def _bump(fees: dict[str, int]) -> dict[str, int]:
@@ -229,7 +225,7 @@ def _funds_error(
     required = gas * price + value
     available = "unknown"
     with contextlib.suppress(TxRpcError, ValueError, TypeError):
-        available = str(_hex_int(client.request("eth_getBalance", [sender, "pending"])))
+        available = str(hex_int(client.request("eth_getBalance", [sender, "pending"])))
     return GasError(
         f"insufficient funds for gas * price + value: {sender} needs up to {required} wei, "
         f"has {available} wei ({exc.reason})"
@@ -356,17 +352,17 @@ def transact(
     chain_id_raw, block, estimate = pre.chain_id, pre.block, pre.estimate
     if isinstance(chain_id_raw, RpcErrorObject):
         raise chain_id_raw.to_exception()
-    if _hex_int(chain_id_raw) != handle.value:
+    if hex_int(chain_id_raw) != handle.value:
         raise ConfigError(
-            f"the RPC node of {handle} reports chain id {_hex_int(chain_id_raw)}, "
+            f"the RPC node of {handle} reports chain id {hex_int(chain_id_raw)}, "
             f"expected {handle.value}; refusing to sign"
         )
     if isinstance(estimate, RpcErrorObject):
         _raise_revert(estimate, ctx)
         raise GasError(f"gas estimation failed: {estimate.message}")
-    gas = int(_hex_int(estimate) * GAS_MARGIN)
+    gas = int(hex_int(estimate) * GAS_MARGIN)
     if isinstance(block, dict) and block.get("gasLimit"):
-        gas = min(gas, _hex_int(block["gasLimit"]))
+        gas = min(gas, hex_int(block["gasLimit"]))
     fees = _fees(block, pre.tip, pre.gas_price)
 
     tx_base: dict[str, Any] = {
@@ -386,7 +382,7 @@ def transact(
             if isinstance(pre.pending, RpcErrorObject):
                 slot.resync()  # an extra round trip, only when the batched read failed
             else:
-                slot.observe(_hex_int(pre.pending), pre.epoch)
+                slot.observe(hex_int(pre.pending), pre.epoch)
             try:
                 _send(client, slot, signer, tx_base, fees, intent, ctx, max_retries)
             except BaseException:
@@ -436,26 +432,14 @@ def _send(
             client.request("eth_sendRawTransaction", [raw_hex])
             slot.commit(nonce)
             return
-        except RpcTransportError as exc:
-            # Ambiguous: the node may have accepted it. Never re-sign before checking.
-            found = _known_or_none(client, intent.hashes)
-            if found is not None:
-                intent.settle(found)
-                slot.commit(nonce)
-                return
-            attempts += 1
-            if attempts > max_retries:
-                raise
-            log.warning("send of nonce %d failed (%s); re-sending the same bytes", nonce, exc)
-            time.sleep(min(0.2 * 2**attempts, 2.0))
-            resend_same = True
         except TxRpcError as exc:
-            kind = _classify(exc)
+            # A transport failure is always ambiguous (the node may have accepted the bytes).
+            kind = "transient" if isinstance(exc, RpcTransportError) else _classify(exc)
             if kind == "known":
                 slot.commit(nonce)
                 return
             if kind == "transient":
-                # Possibly accepted (e.g. an upstream timeout): look before re-sending.
+                # Possibly accepted: never re-sign before checking; look, then re-send as is.
                 found = _known_or_none(client, intent.hashes)
                 if found is not None:
                     intent.settle(found)
@@ -497,7 +481,7 @@ def _send(
                 *by_hash, pending_raw = answers
                 if isinstance(pending_raw, RpcErrorObject):
                     raise pending_raw.to_exception() from None
-                pending = _hex_int(pending_raw)
+                pending = hex_int(pending_raw)
                 mine = [h for h, a in zip(intent.hashes, by_hash, strict=False) if a]
                 if mine:
                     # The node already holds this intent: nothing more to send.
@@ -543,9 +527,9 @@ def _finish(
     """Await the receipt of the intent; decode a revert at mining."""
     receipt = _wait(client, intent.hashes, receipt_timeout, deadline, intent.tx_hash)
     intent.tx_hash = str(receipt.get("transactionHash") or intent.tx_hash)
-    if _hex_int(receipt.get("status", "0x1")) == 0:
-        number = _hex_int(receipt["blockNumber"])
-        replay_call = dict(call, gas=hex(_hex_int(receipt.get("gasUsed", hex(gas))) + 100_000))
+    if hex_int(receipt.get("status", "0x1")) == 0:
+        number = hex_int(receipt["blockNumber"])
+        replay_call = dict(call, gas=hex(hex_int(receipt.get("gasUsed", hex(gas))) + 100_000))
         try:
             client.request("eth_call", [replay_call, hex(max(number - 1, 0))])
         except TxRpcError as exc:
@@ -555,7 +539,7 @@ def _finish(
     try:
         blk = client.request("eth_getBlockByNumber", [receipt["blockNumber"], False])
         if isinstance(blk, dict):
-            timestamp = _hex_int(blk.get("timestamp", "0x0"))
+            timestamp = hex_int(blk.get("timestamp", "0x0"))
     except TxRpcError:
         pass
     result = Receipt.from_web3_receipt(receipt, timestamp=timestamp)
