@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.bootstrapped
-DISTS := packages/ogpu-ipfs packages/ogpu-protocol packages/ogpu-client devnet
+DISTS := packages/ogpu-ipfs packages/ogpu-protocol packages/ogpu-client devnet packages/ogpu-service
 PYTEST_ARGS ?=
 
 .PHONY: bootstrap demo test check lint typecheck bench clean
