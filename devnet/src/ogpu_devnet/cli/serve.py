@@ -93,6 +93,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="MODULE:FUNCTION",
         help="run a provider with this source handler (repeatable)",
     )
+    # A real source service (ogpu.service) driven over HTTP: ogpu_devnet.provider._http_service.
+    service = parser.add_mutually_exclusive_group()
+    service.add_argument(
+        "--provider-service",
+        default=None,
+        metavar="URL",
+        help="run a provider driving this running source service (started with "
+        "CALLBACK_URL=http://127.0.0.1:5556/callback)",
+    )
+    service.add_argument(
+        "--provider-source",
+        default=None,
+        metavar="PATH/main.py",
+        help="start this source's main.py (ogpu.service) and run a provider driving it",
+    )
+    parser.add_argument(
+        "--provider-callback-port",
+        type=_port,
+        default=None,
+        help="the provider's callback server port (5556 with --provider-service, else free)",
+    )
+    parser.add_argument(
+        "--provider-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="seconds the source-service provider waits for a result before giving a task up (30)",
+    )
 
 
 def _banner(manifest: dict[str, Any]) -> str:
@@ -129,6 +157,17 @@ def _start_providers(devnet: Any, specs: list[str]) -> Any:
 
 class _ProviderUnavailable(Exception):
     pass
+
+
+class _Both:
+    """Stop the in-process providers (if any) and the source-service provider together."""
+
+    def __init__(self, first: Any, second: Any) -> None:
+        self.groups = [g for g in (first, second) if g is not None]
+
+    def stop(self) -> None:
+        for group in self.groups:
+            group.stop()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -169,7 +208,30 @@ def run(args: argparse.Namespace) -> int:
             except (_ProviderUnavailable, OGPUError) as exc:
                 print(f"ogpu-devnet serve: --provider: {exc}", file=sys.stderr)
                 return 2
+        service_group: Any = None
+        if getattr(args, "provider_service", None) or getattr(args, "provider_source", None):
+            from ogpu_devnet.provider import start_service_providers
+
+            try:
+                service_group = start_service_providers(
+                    devnet,
+                    service_url=args.provider_service,
+                    source_path=args.provider_source,
+                    callback_port=args.provider_callback_port,
+                    handler_timeout=args.provider_timeout,
+                )
+            except OGPUError as exc:
+                if providers is not None:
+                    providers.stop()
+                print(f"ogpu-devnet serve: source service: {exc}", file=sys.stderr)
+                return 2
+            providers = _Both(providers, service_group)
         print(_banner(manifest))
+        if service_group is not None:
+            print(
+                f"\nProvider {service_group.providers[0]} drives the source service at "
+                f"{service_group.service_url} (callbacks: {service_group.callbacks.url})"
+            )
         if args.manifest:
             print(f"\nManifest written to {args.manifest}")
         print(f"\nListening on {manifest['rpc_url']} (Ctrl+C to stop)", flush=True)

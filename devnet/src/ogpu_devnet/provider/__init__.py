@@ -18,6 +18,10 @@ Example::
         ...  # publish a source and a task with ogpu.client; the providers answer
 
 The same from the command line: ``ogpu-devnet serve --provider my_module:predict``.
+
+A real source service (``ogpu.service``) instead of a callable, driven over HTTP as a live
+provider machine drives a source's image: :func:`start_service_providers` (``ogpu-devnet serve
+--provider-source main.py`` or ``--provider-service URL``).
 """
 
 from __future__ import annotations
@@ -30,9 +34,19 @@ from ogpu_devnet.provider._handler import (
     HandlerOutput,
     HandlerOutputError,
     HandlerTimeoutError,
+    TaskHandler,
     load_handler,
     run_handler,
+    run_task_handler,
     shape_output,
+)
+from ogpu_devnet.provider._http_service import (
+    CallbackServer,
+    ServiceHandler,
+    ServiceProcess,
+    ServiceProviderGroup,
+    shape_service_body,
+    start_service_providers,
 )
 from ogpu_devnet.provider._network import Network, NetworkConfigError
 from ogpu_devnet.provider._runtime import (
@@ -47,6 +61,7 @@ from ogpu_devnet.provider._runtime import (
 from ogpu_devnet.provider._submit import Submission, SubmitError, submit_response
 
 __all__ = [
+    "CallbackServer",
     "Handler",
     "HandlerError",
     "HandlerFailedError",
@@ -62,11 +77,18 @@ __all__ = [
     "ProviderRuntime",
     "ProviderRuntimeError",
     "RuntimeStats",
+    "ServiceHandler",
+    "ServiceProcess",
+    "ServiceProviderGroup",
     "Submission",
     "SubmitError",
+    "TaskHandler",
     "load_handler",
     "run_handler",
+    "run_task_handler",
     "shape_output",
+    "shape_service_body",
     "start_providers",
+    "start_service_providers",
     "submit_response",
 ]

@@ -13,10 +13,10 @@ import importlib.util
 import json
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from ogpu.ipfs import OGPUError
 
@@ -143,3 +143,23 @@ def _checked(value: Any) -> Any:
     except (TypeError, ValueError) as exc:
         raise HandlerOutputError(f"handler output is not JSON-serialisable: {exc}") from exc
     return value
+
+
+@runtime_checkable
+class TaskHandler(Protocol):
+    """A handler that needs the task's address and whole config, not only its ``data``."""
+
+    def run_task(self, task_address: str, config: Any, timeout: float) -> HandlerOutput:
+        """Produce the output for one task within ``timeout`` seconds or raise HandlerError."""
+        ...
+
+
+def run_task_handler(
+    handler: Handler | TaskHandler, task_address: str, config: Any, timeout: float
+) -> HandlerOutput:
+    """Run one task through ``handler``: a :class:`TaskHandler` gets the address and config,
+    a plain ``handler(input_data)`` callable the config's ``data`` (:func:`run_handler`)."""
+    if isinstance(handler, TaskHandler):
+        return handler.run_task(task_address, config, timeout)
+    data = config.get("data") if isinstance(config, Mapping) else None
+    return run_handler(handler, data, timeout)

@@ -48,7 +48,7 @@ from ogpu_devnet.provider._handler import (
     Handler,
     HandlerError,
     load_handler,
-    run_handler,
+    run_task_handler,
 )
 from ogpu_devnet.provider._network import Network
 from ogpu_devnet.provider._submit import SubmitError, submit_response
@@ -397,7 +397,7 @@ class ProviderRuntime:
             self._record(Outcome("skipped", who, task_address, f"{type(exc).__name__}: {exc}"))
             return
         try:
-            output = run_handler(self.handler, config.get("data"), self.handler_timeout)
+            output = run_task_handler(self.handler, task_address, config, self.handler_timeout)
         except HandlerError as exc:
             logger.warning("provider %s: handler failed on task %s: %s", who, task_address, exc)
             self._record(Outcome("failed", who, task_address, str(exc)))

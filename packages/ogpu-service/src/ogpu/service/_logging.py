@@ -97,9 +97,21 @@ logger: ServiceLogger = _make_logger()
 if not any(isinstance(f, _TaskFilter) for f in logger.filters):
     logger.addFilter(_TaskFilter())  # on the logger: every handler sees ``record.task``
 
-if not any(getattr(h, "_ogpu_service", False) for h in logger.handlers):
-    _handler = logging.StreamHandler(sys.stderr)
-    _handler._ogpu_service = True  # type: ignore[attr-defined]
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is now (not the one at import: tests swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+    _handler = _StderrHandler()
     _handler.setFormatter(
         logging.Formatter("[%(asctime)s] %(levelname)-7s%(task)s %(message)s", "%Y-%m-%d %H:%M:%S")
     )
