@@ -60,6 +60,10 @@ def test_a_source_service_answers_tasks_on_chain(net: Any, tmp_path: Path) -> No
         task = publish_task(net.task_info(source, {"text": TEXT}), net.client_key)
         response = wait_for_response(task, timeout=60, poll_interval=0.05)
         assert response.fetch_data() == example_output(TEXT)
+        with pytest.warns(DeprecationWarning, match="now reads the chain"):
+            from ogpu.client import get_confirmed_response  # the 0.2.0.x client's call
+        legacy = get_confirmed_response(task.address)
+        assert legacy.to_dict() == {"address": response.address, "data": response.get_data()}
         (outcome,) = group.wait_for_outcomes(task, 1, timeout=10)
         assert outcome.kind == "submitted" and outcome.provider == group.providers[0]
     finally:

@@ -82,3 +82,17 @@ def test_client_reexports_are_the_protocol_and_types_objects() -> None:
     ):
         assert getattr(client, name) is getattr(types, name)
     assert not [n for n in dir(client) if "submit" in n.lower()]
+
+
+def test_sdk_imports_never_load_the_web_stack() -> None:
+    # ogpu-service (starlette, uvicorn) is installed in this venv; the SDK must not touch it.
+    code = (
+        "import sys, json, ogpu, ogpu.ipfs, ogpu.types, ogpu.chain, ogpu.protocol\n"
+        "import ogpu.client, ogpu.agent, ogpu.events\n"
+        "web = ('starlette', 'uvicorn', 'fastapi', 'anyio', 'h11', 'ogpu.service')\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(web))))"
+    )
+    assert json.loads(_run(code)) == []
+    # ...while ogpu.service, once asked for, is the ogpu-service portion.
+    code = "import ogpu\nprint(ogpu.service.__version__, ogpu.service.start.__module__)"
+    assert _run(code).split() == ["0.3.0", "ogpu.service._server"]

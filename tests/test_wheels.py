@@ -125,3 +125,17 @@ def test_ogpu_ipfs_from_its_wheel_loads_no_web3(wheel_venv: Path) -> None:
     )
     result = _run([str(wheel_venv), "-c", code])
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.slow
+def test_plain_ogpu_has_no_web_server(wheel_venv: Path) -> None:
+    # pip install ogpu (no [service] extra): no web stack installed, none imported.
+    listed = _run([str(wheel_venv), "-m", "pip", "list", "--format=freeze"]).stdout.lower()
+    assert not {"starlette", "uvicorn", "fastapi", "ogpu-service"} & {
+        line.split("==")[0] for line in listed.split()
+    }
+    code = (
+        "import sys, ogpu, ogpu.client, ogpu.protocol, ogpu.ipfs, ogpu.events, ogpu.agent\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('starlette', 'uvicorn'))))"
+    )
+    assert _run([str(wheel_venv), "-c", code]).stdout.strip() == "[]"

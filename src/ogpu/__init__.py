@@ -8,6 +8,8 @@ The SDK is split into separately installable distributions sharing the
   configuration, transactions and read models.
 - ``ogpu.client``, ``ogpu.agent``, ``ogpu.events`` (ogpu-client): publishing
   workflows, agent calls and event watchers.
+- ``ogpu.service`` (ogpu-service, ``pip install "ogpu[service]"``): the source
+  developer's framework (a web server; never imported by the others).
 
 This module re-exports the most used names lazily (PEP 562), so that
 ``import ogpu.ipfs`` never loads web3 even with everything installed.
@@ -47,7 +49,9 @@ _EXPORTS: dict[str, str] = {
     "clear_all_nonce_caches": "ogpu.chain",
     "get_nonce_info": "ogpu.chain",
 }
-_SUBPACKAGES = frozenset({"ipfs", "types", "chain", "protocol", "client", "agent", "events"})
+_SUBPACKAGES = frozenset(
+    {"ipfs", "types", "chain", "protocol", "client", "agent", "events", "service"}
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -25,6 +25,8 @@ Every write signs with ``private_key`` or, without it, ``CLIENT_PRIVATE_KEY``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ogpu.client._errors import TaskClosedError, WaitTimeoutError
 from ogpu.client._publish import (
     cancel_task,
@@ -89,3 +91,11 @@ __all__ = [
     "wait_for_response",
     "wait_for_status",
 ]
+
+if not TYPE_CHECKING:  # invisible to type checkers: a typo stays an error for them
+
+    def __getattr__(name: str) -> Any:
+        # 0.2.0.x names that 0.2.1 removed (ChainConfig, ChainId, ...): see ._deprecated.
+        from ogpu.client._deprecated import moved
+
+        return moved(__name__, name)
