@@ -352,7 +352,7 @@ def main() -> None:
     lat = results["latency"]
     print(f"runtime side, one task: in-process handler {lat['handler_in_process_ms']:.2f} ms, "
           f"over HTTP (POST + callback) {lat['handler_http_ms']:.2f} ms "
-          f"(median of {CALLS})")  # fmt: skip
+          f"(mean of {CALLS})")  # fmt: skip
     print(f"devnet flow publish_task -> confirmed response, median of {TASKS}: in-process "
           f"{lat['flow_in_process_median_ms']:.0f} ms, HTTP {lat['flow_http_median_ms']:.0f} ms, "
           f"added {lat['flow_http_added_ms']:.0f} ms")  # fmt: skip
