@@ -26,7 +26,6 @@ constructor of :class:`Exception` pickles by its ``args``.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 
@@ -39,15 +38,17 @@ class OGPUError(Exception):
     """
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return reduce_from_fields(self)
+        return _reduce_from_fields(self)
 
 
-def reduce_from_fields(exc: BaseException) -> tuple[Any, ...]:
+def _reduce_from_fields(exc: BaseException) -> tuple[Any, ...]:
     """``__reduce__`` for an exception whose constructor arguments are its fields.
 
-    Raises :class:`AttributeError` naming the field when a constructor argument was not kept
-    on the instance (a bug in that class, caught by the repository's pickling test).
+    Raises :class:`pickle.PicklingError` naming the field when a constructor argument was not
+    kept on the instance (a bug in that class, caught by the repository's pickling test).
     """
+    import pickle  # here, not at import time: `import ogpu.ipfs` stays cheap
+
     cls = type(exc)
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
@@ -57,7 +58,7 @@ def reduce_from_fields(exc: BaseException) -> tuple[Any, ...]:
     else:
         for name, keyword_only in params:
             if not hasattr(exc, name):
-                raise AttributeError(
+                raise pickle.PicklingError(
                     f"{cls.__qualname__} does not keep its constructor argument {name!r} "
                     "as an attribute, so it cannot be pickled"
                 )
@@ -71,13 +72,16 @@ def reduce_from_fields(exc: BaseException) -> tuple[Any, ...]:
 
 def _constructor_params(cls: type[BaseException]) -> tuple[tuple[str, bool], ...] | None:
     """(name, keyword-only) per constructor parameter; None for Exception's own constructor."""
+    import inspect
+    import pickle
+
     init = cls.__init__
     if init in (BaseException.__init__, Exception.__init__) or not inspect.isfunction(init):
         return None
     params = []
     for p in list(inspect.signature(init).parameters.values())[1:]:
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            raise TypeError(f"{cls.__qualname__}.__init__ takes *args/**kwargs: name them")
+            raise pickle.PicklingError(f"{cls.__qualname__}.__init__ takes *args/**kwargs")
         params.append((p.name, p.kind is p.KEYWORD_ONLY))
     return tuple(params)
 

@@ -69,9 +69,9 @@ class RpcClient:
             raise RpcTransportError(f"{type(exc).__name__}: {exc}") from None
         if resp.status_code >= 400 and not resp.content.startswith((b"{", b"[")):
             raise RpcTransportError(f"HTTP {resp.status_code} from {self.url}")
-        # A node is untrusted input too: ogpu-ipfs's depth-checked decoder (same monorepo,
-        # pinned to its minor version) keeps absurdly nested JSON from crashing the process.
-        from ogpu.ipfs._json import loads
+        # A node is untrusted input too: ogpu-ipfs's depth-checked decoder (public API)
+        # keeps absurdly nested JSON from crashing the process.
+        from ogpu.ipfs.safe_json import loads
 
         try:
             return loads(resp.content)
