@@ -217,7 +217,7 @@ def _build_backend(chain_id: int, genesis_timestamp: int, accounts: Sequence[Dev
     from eth.vm.forks.prague import PragueVM
     from eth_tester.backends.pyevm import main as pyevm_main
 
-    class OGPUDevnetChain(MiningChain):  # type: ignore[misc]
+    class OGPUDevnetChain(MiningChain):
         """Prague from genesis, constant gas limit, the devnet's chain id."""
 
         vm_configuration = ((0, PragueVM),)  # type: ignore[assignment]
