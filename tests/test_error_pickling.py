@@ -96,7 +96,8 @@ def test_the_walk_finds_every_distribution() -> None:
 def test_error_keeps_its_fields_and_pickles(cls: type[BaseException]) -> None:
     error, given = _build(cls)
     for name, value in given.items():
-        assert getattr(error, name) == value, f"{cls.__qualname__}.{name} is not kept as given"
+        kept = getattr(error, name, "<missing>")
+        assert kept == value, f"{cls.__qualname__} keeps {name}={kept!r}, was given {value!r}"
     clone = pickle.loads(pickle.dumps(error))
     assert type(clone) is cls
     assert str(clone) == str(error)
