@@ -9,6 +9,7 @@ import importlib
 import inspect
 import pickle
 import pkgutil
+import sys
 import types
 import typing
 from typing import Any
@@ -109,3 +110,28 @@ def test_error_keeps_its_fields_and_pickles(cls: type[BaseException]) -> None:
         error.attach_transaction("0x" + "ab" * 32, 5)
         clone = pickle.loads(pickle.dumps(error))
         assert (str(clone), clone.args, vars(clone)) == (str(error), error.args, vars(error))
+
+
+# Exceptions outside both roots, on purpose: internal signals that never leave their module.
+UNROOTED = {
+    "ogpu.events._poller._FilterGone": "the poller's signal to re-create a filter; caught there",
+    "ogpu_devnet.cli.serve._ProviderUnavailable": "caught in serve to print a usage error",
+    "ogpu_devnet.rpc.RPCError": "a JSON-RPC error answer; turned into JSON by the server",
+}
+
+
+def test_every_exception_class_has_one_of_the_two_roots() -> None:
+    found = set()
+    for module in list(sys.modules.values()):
+        name = getattr(module, "__name__", "")
+        if not (name.startswith("ogpu.") or name.startswith("ogpu_devnet")):
+            continue
+        for obj in vars(module).values():
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, BaseException)
+                and obj.__module__ == name
+                and not issubclass(obj, (OGPUError, DevnetError))
+            ):
+                found.add(f"{name}.{obj.__qualname__}")
+    assert found == set(UNROOTED), "derive from OGPUError (SDK) or DevnetError (devnet)"
