@@ -38,3 +38,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .bench build dist
+
+.PHONY: api
+api: $(STAMP)  ## regenerate the public-surface listings in api/ (review the diff)
+	$(PY) scripts/public_api.py --write

@@ -116,3 +116,58 @@ def test_layering_is_one_way() -> None:
                     if any(mod == n or mod.startswith(n + ".") for n in names):
                         offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {mod}")
     assert not offenders, "\n".join(offenders)
+
+
+# Imports of another distribution's private module (a `_name` part), allowed on purpose:
+# ("importing file relative to ROOT", "module") -> why. Keep it short: prefer making the
+# shared piece public (as ogpu.ipfs.cid and ogpu.ipfs.safe_json were).
+PRIVATE_IMPORTS_ALLOWED: dict[tuple[str, str], str] = {}
+
+
+def _distribution_of_portions() -> dict[str, str]:
+    owners: dict[str, str] = {}
+    for project in [*sorted((ROOT / "packages").iterdir()), ROOT / "devnet"]:
+        for init in project.glob("src/ogpu/*/__init__.py"):
+            owners[f"ogpu.{init.parent.name}"] = project.name
+        for init in project.glob("src/*/__init__.py"):
+            if init.parent.name != "ogpu":
+                owners[init.parent.name] = project.name
+    return owners
+
+
+def test_no_distribution_imports_another_ones_private_modules() -> None:
+    owners = _distribution_of_portions()
+    sources = {name: path for name, path in SDK_SOURCES.items() if name != "ogpu"}
+    sources = {Path(p).parents[1].name: p for p in sources.values()}
+    sources["devnet"] = ROOT / "devnet/src/ogpu_devnet"
+    sources["meta"] = ROOT / "src/ogpu"
+    offenders = []
+    used_allowances = set()
+    for dist, root in sources.items():
+        for path in _py_files(root):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.Import):
+                    mods = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    mods = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+                else:
+                    continue
+                for mod in mods:
+                    parts = mod.split(".")
+                    portion = ".".join(parts[:2]) if parts[0] == "ogpu" else parts[0]
+                    owner = owners.get(portion)
+                    private = any(p.startswith("_") and not p.startswith("__") for p in parts)
+                    if owner is None or owner == dist or not private:
+                        continue
+                    key = (str(path.relative_to(ROOT)), mod)
+                    if key in PRIVATE_IMPORTS_ALLOWED:
+                        used_allowances.add(key)
+                    else:
+                        offenders.append(
+                            f"{key[0]}:{node.lineno} imports {mod} ({owner}'s private)"
+                        )
+    assert not offenders, (
+        "import the public API of another distribution, or make the shared piece public:\n"
+        + "\n".join(offenders)
+    )
+    assert used_allowances == set(PRIVATE_IMPORTS_ALLOWED), "stale PRIVATE_IMPORTS_ALLOWED entries"

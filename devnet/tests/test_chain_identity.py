@@ -8,6 +8,7 @@ import pytest
 from eth_account import Account
 from ogpu.ipfs import OGPUError
 from ogpu_devnet import DEFAULT_CONTRACTS, DEVNET_CHAIN_ID, Devnet
+from ogpu_devnet.errors import DevnetError
 from web3.exceptions import Web3RPCError
 
 
@@ -75,14 +76,15 @@ def test_custom_chain_id_same_addresses_and_replay_protection() -> None:
     ],
 )
 def test_bad_settings_raise_typed_errors(kwargs: dict[str, Any]) -> None:
-    with pytest.raises(OGPUError) as info:
+    with pytest.raises(DevnetError) as info:
         Devnet(**kwargs).start()
     assert isinstance(info.value, ValueError)
+    assert not isinstance(info.value, OGPUError)  # the devnet's errors have their own root
 
 
 def test_not_running_devnet_raises_typed_error() -> None:
     net = Devnet()
-    with pytest.raises(OGPUError, match="not running"):
+    with pytest.raises(DevnetError, match="not running"):
         _ = net.rpc_url
     net.stop()  # idempotent, also before start
     assert "stopped" in repr(net)

@@ -15,6 +15,7 @@ from ogpu_devnet.contracts import (
     load_artifact,
     predict_addresses,
 )
+from ogpu_devnet.errors import DevnetError
 from web3 import Web3
 
 
@@ -30,7 +31,7 @@ def test_load_artifact_returns_fresh_copies() -> None:
 def test_load_artifact_unknown_name() -> None:
     with pytest.raises(UnknownContractError, match="Ownable") as info:
         load_artifact("Ownable")
-    assert isinstance(info.value, OGPUError)
+    assert isinstance(info.value, DevnetError) and not isinstance(info.value, OGPUError)
     assert isinstance(info.value, KeyError)
 
 

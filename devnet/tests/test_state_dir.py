@@ -12,6 +12,7 @@ from eth_account import Account
 from ogpu.ipfs import OGPUError
 from ogpu_devnet import Devnet
 from ogpu_devnet.chain import StateDirError
+from ogpu_devnet.errors import DevnetError
 from web3.logs import DISCARD
 
 ETHER = 10**18
@@ -154,7 +155,8 @@ def test_state_dir_refuses_other_settings(tmp_path: Path) -> None:
         Devnet(state_dir=state, chain_id=999).start()
     with pytest.raises(StateDirError, match="unbonding_period"):
         Devnet(state_dir=state, unbonding_period=5).start()
-    assert issubclass(StateDirError, OGPUError)
+    assert issubclass(StateDirError, DevnetError)
+    assert not issubclass(StateDirError, OGPUError)
 
 
 def test_corrupt_journal_is_reported(tmp_path: Path) -> None:

@@ -29,7 +29,8 @@ from eth_abi.abi import decode as abi_decode
 from eth_account import Account
 from eth_utils.address import to_canonical_address, to_checksum_address
 from eth_utils.crypto import keccak
-from ogpu.ipfs import OGPUError
+
+from ogpu_devnet.errors import DevnetError as DevnetError  # re-exported: its old home
 
 DEFAULT_CHAIN_ID = 31071
 """Chain id of the devnet (``ChainId.OGPU_DEVNET`` in the SDK)."""
@@ -66,10 +67,6 @@ REPLACEMENT_PRICE_BUMP = 10
 
 
 # --------------------------------------------------------------------------- errors
-
-
-class DevnetError(OGPUError):
-    """Root of the devnet's errors."""
 
 
 class InvalidParamsError(DevnetError, ValueError):
@@ -220,7 +217,7 @@ def _build_backend(chain_id: int, genesis_timestamp: int, accounts: Sequence[Dev
     from eth.vm.forks.prague import PragueVM
     from eth_tester.backends.pyevm import main as pyevm_main
 
-    class OGPUDevnetChain(MiningChain):  # type: ignore[misc]
+    class OGPUDevnetChain(MiningChain):
         """Prague from genesis, constant gas limit, the devnet's chain id."""
 
         vm_configuration = ((0, PragueVM),)  # type: ignore[assignment]

@@ -174,7 +174,7 @@ def _event_log(source: str, task: str, response: str, statuses: int) -> dict[str
     """Replay the flow's Nexus events from block 0 with ogpu.events: name -> block and tx."""
     import asyncio
 
-    from ogpu import events
+    import ogpu.events as events
 
     async def first(stream: Any, count: int = 1) -> list[Any]:
         got: list[Any] = []

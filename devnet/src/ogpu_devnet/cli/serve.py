@@ -205,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
         if args.provider:
             try:
                 providers = _start_providers(devnet, list(args.provider))
-            except (_ProviderUnavailable, OGPUError) as exc:
+            except (_ProviderUnavailable, OGPUError, DevnetError) as exc:
                 print(f"ogpu-devnet serve: --provider: {exc}", file=sys.stderr)
                 return 2
         service_group: Any = None

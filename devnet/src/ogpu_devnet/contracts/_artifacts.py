@@ -8,7 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from ogpu.ipfs import OGPUError
+from ogpu_devnet.errors import DevnetError
 
 #: Names accepted by load_artifact.
 CONTRACT_NAMES: tuple[str, ...] = (
@@ -23,7 +23,7 @@ CONTRACT_NAMES: tuple[str, ...] = (
 )
 
 
-class UnknownContractError(OGPUError, KeyError):
+class UnknownContractError(DevnetError, KeyError):
     """load_artifact was asked for a contract the devnet does not ship."""
 
     def __init__(self, name: str) -> None:

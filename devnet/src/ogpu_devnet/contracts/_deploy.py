@@ -9,10 +9,10 @@ from eth_account import Account
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
-from ogpu.ipfs import OGPUError
 from web3 import Web3
 
 from ogpu_devnet.contracts._artifacts import load_artifact
+from ogpu_devnet.errors import DevnetError
 
 #: Keys of the dict deploy_protocol returns.
 PROTOCOL_KEYS: tuple[str, ...] = ("NEXUS", "CONTROLLER", "TERMINAL", "VAULT", "MANAGER")
@@ -47,7 +47,7 @@ _GRANT_ROLE = keccak(text="grantRole(bytes32,address)")[:4]
 _RECEIPT_TIMEOUT = 120.0
 
 
-class DeployError(OGPUError, RuntimeError):
+class DeployError(DevnetError, RuntimeError):
     """Deploying the protocol failed (bad key, reverted or unexpected transaction)."""
 
 

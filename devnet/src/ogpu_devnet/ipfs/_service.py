@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ogpu.ipfs._cid import CHUNK_SIZE, DAG_PB, build_dag, cid_v0, decode_cid
-from ogpu.ipfs._errors import IPFSAddressError
+from ogpu.ipfs import IPFSAddressError
+from ogpu.ipfs.cid import CHUNK_SIZE, DAG_PB, build_dag, cid_v0, decode_cid
 
 from ogpu_devnet._serving import ThreadedServing
 

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ogpu.ipfs import OGPUError
+from ogpu_devnet.errors import DevnetError
 
 Handler = Callable[[Any], Any]
 
 
-class HandlerError(OGPUError):
+class HandlerError(DevnetError):
     """The handler could not produce a usable output for one task (the runtime skips it)."""
 
 

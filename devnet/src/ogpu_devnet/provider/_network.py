@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from ogpu.chain import ChainConfig, ChainId, ChainLike
-from ogpu.ipfs import OGPUError
+
+from ogpu_devnet.errors import DevnetError
 
 
-class NetworkConfigError(OGPUError, ValueError):
+class NetworkConfigError(DevnetError, ValueError):
     """The devnet/manifest given to the provider runtime is unusable."""
 
 

@@ -44,6 +44,7 @@ from ogpu.protocol import (
 )
 from ogpu.types import Environment, SourceStatus, TaskStatus
 
+from ogpu_devnet.errors import DevnetError
 from ogpu_devnet.provider._handler import (
     Handler,
     HandlerError,
@@ -93,7 +94,7 @@ class _PinningDefault:
                 cls._url = None
 
 
-class ProviderRuntimeError(OGPUError):
+class ProviderRuntimeError(DevnetError):
     """The runtime could not start (funding, pairing, staking or registering failed)."""
 
 

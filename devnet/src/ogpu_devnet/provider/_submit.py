@@ -14,13 +14,14 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from ogpu.chain import ChainConfig, ChainLike, NonceManager
-from ogpu.ipfs import OGPUError
 from web3.exceptions import ContractLogicError, Web3Exception
 from web3.logs import DISCARD
 from web3.types import Nonce, TxParams
 
+from ogpu_devnet.errors import DevnetError
 
-class SubmitError(OGPUError):
+
+class SubmitError(DevnetError):
     """submitResponse was refused (revert or RPC failure); ``reason`` says why."""
 
     def __init__(self, task: str, reason: str) -> None:

@@ -36,5 +36,4 @@ class TaskClosedError(StateError):
     def __init__(self, task: str, status: str) -> None:
         self.task = task
         self.status = status
-        self._init_args = (task, status)
         super().__init__(f"task {task} is {status}; no response will come")

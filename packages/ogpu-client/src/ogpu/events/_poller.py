@@ -13,22 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any, cast
 
 from ogpu.chain import ChainConfig
+from ogpu.chain.node_errors import NodeErrorKind, classify
 from ogpu.types import TxRpcError
 
 logger = logging.getLogger("ogpu.events")
 
 LogKey = tuple[int, int]
 
-# How nodes word "I do not know this filter id" (geth, eth-tester, anvil, hardhat, ...).
-_FILTER_GONE = re.compile(
-    r"filter.{0,40}(not found|does ?n[o']t exist|unknown|expired)|unknown filter|no such filter",
-    re.IGNORECASE,
-)
 # Consecutive transport failures tolerated before the stream gives up.
 _MAX_TRANSPORT_FAILURES = 5
 
@@ -56,7 +51,8 @@ class JsonRpc:
                 return await asyncio.to_thread(self._client.request, method, list(params))
             except TxRpcError as exc:
                 if exc.code is not None:  # the node answered with an error object
-                    if method == "eth_getFilterChanges" and _FILTER_GONE.search(exc.reason):
+                    gone = classify(exc.code, exc.reason) is NodeErrorKind.FILTER_NOT_FOUND
+                    if method == "eth_getFilterChanges" and gone:
                         raise _FilterGone(exc.reason) from None
                     raise
                 failures += 1  # transport: connection refused, reset, timeout

@@ -14,8 +14,14 @@
         IPFSConfigError(reason)     invalid setting or argument (also ValueError)
 
 "Could not reach / could not read" (:class:`IPFSFetchError`) is kept apart from "the server
-said no" (:class:`IPFSGatewayError`). Every error pickles (``__reduce__`` passes the
-constructor arguments) and its message names the URL involved.
+said no" (:class:`IPFSGatewayError`). Every error pickles and its message names the URL
+involved.
+
+One idiom for every error class of every distribution: each constructor argument is kept on the
+instance under its own name (``IPFSGatewayError(gateway, status_code, reason=...)`` has
+``.gateway``, ``.status_code``, ``.reason``), and :class:`OGPUError` pickles any subclass by
+reading those fields back through the constructor's signature. A class that keeps the
+constructor of :class:`Exception` pickles by its ``args``.
 """
 
 from __future__ import annotations
@@ -24,20 +30,65 @@ from typing import Any
 
 
 class OGPUError(Exception):
-    """Root of every error raised by the OpenGPU SDK."""
+    """Root of every error raised by the OpenGPU SDK.
 
-    def _ctor_args(self) -> tuple[Any, ...]:
-        return tuple(self.args)
-
-    def _ctor_kwargs(self) -> dict[str, Any]:
-        return {}
+    Subclasses keep every constructor argument as an attribute of the same name; pickling
+    (multiprocessing, task queues) rebuilds the error from those fields, then restores its
+    ``args`` (the message, possibly extended) and any other attributes.
+    """
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Exceptions pickle as cls(*self.args); our classes take keyword-only extras too.
-        return (_rebuild, (type(self), self._ctor_args(), self._ctor_kwargs()), self.__dict__)
+        return _reduce_from_fields(self)
 
 
-def _rebuild(cls: type[OGPUError], args: tuple[Any, ...], kwargs: dict[str, Any]) -> OGPUError:
+def _reduce_from_fields(exc: BaseException) -> tuple[Any, ...]:
+    """``__reduce__`` for an exception whose constructor arguments are its fields.
+
+    Raises :class:`pickle.PicklingError` naming the field when a constructor argument was not
+    kept on the instance (a bug in that class, caught by the repository's pickling test).
+    """
+    import pickle  # here, not at import time: `import ogpu.ipfs` stays cheap
+
+    cls = type(exc)
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    params = _constructor_params(cls)
+    if params is None:
+        args = list(exc.args)
+    else:
+        for name, keyword_only in params:
+            if not hasattr(exc, name):
+                raise pickle.PicklingError(
+                    f"{cls.__qualname__} does not keep its constructor argument {name!r} "
+                    "as an attribute, so it cannot be pickled"
+                )
+            if keyword_only:
+                kwargs[name] = getattr(exc, name)
+            else:
+                args.append(getattr(exc, name))
+    state = {**exc.__dict__, "args": exc.args}
+    return (_rebuild, (cls, tuple(args), kwargs), state)
+
+
+def _constructor_params(cls: type[BaseException]) -> tuple[tuple[str, bool], ...] | None:
+    """(name, keyword-only) per constructor parameter; None for Exception's own constructor."""
+    import inspect
+    import pickle
+
+    init = cls.__init__
+    if init in (BaseException.__init__, Exception.__init__) or not inspect.isfunction(init):
+        return None
+    params = []
+    for p in list(inspect.signature(init).parameters.values())[1:]:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise pickle.PicklingError(f"{cls.__qualname__}.__init__ takes *args/**kwargs")
+        params.append((p.name, p.kind is p.KEYWORD_ONLY))
+    return tuple(params)
+
+
+def _rebuild(
+    cls: type[BaseException], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> BaseException:
     return cls(*args, **kwargs)
 
 
@@ -77,9 +128,6 @@ class IPFSTooLargeError(IPFSFetchError):
         super().__init__(url, reason)
         self.limit = limit
 
-    def _ctor_kwargs(self) -> dict[str, Any]:
-        return {"limit": self.limit}
-
 
 class IPFSGatewayError(IPFSError):
     """The server answered with an error status (or an unusable success body).
@@ -104,9 +152,6 @@ class IPFSGatewayError(IPFSError):
         self.status_code = status_code
         self.reason = reason
         self.retry_after = retry_after
-
-    def _ctor_kwargs(self) -> dict[str, Any]:
-        return {"reason": self.reason, "retry_after": self.retry_after}
 
     def __str__(self) -> str:
         text = f"IPFS gateway {self.gateway} returned HTTP {self.status_code}"

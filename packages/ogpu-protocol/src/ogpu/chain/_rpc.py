@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from ogpu.types.errors import TxRpcError
+from ogpu.types.errors import RpcNodeError, RpcTransportError, TxRpcError
 from requests.adapters import HTTPAdapter
 
 __all__ = ["RpcClient", "RpcErrorObject", "RpcTransportError", "hex_int"]
@@ -23,13 +23,6 @@ log = logging.getLogger("ogpu.chain.rpc")
 
 #: Upper bound of calls per batch POST (geth's default batch limit is 1000).
 MAX_BATCH = 500
-
-
-class RpcTransportError(TxRpcError):
-    """The HTTP exchange itself failed (connection, timeout, HTTP status, unparsable body).
-
-    Whether the node processed the request is unknown: callers treat it as ambiguous.
-    """
 
 
 @dataclass(frozen=True)
@@ -41,8 +34,8 @@ class RpcErrorObject:
     data: Any = None
 
     def to_exception(self) -> TxRpcError:
-        """The :class:`TxRpcError` for this error object."""
-        return TxRpcError(self.message, self.code, self.data)
+        """The :class:`~ogpu.types.RpcNodeError` (a :class:`TxRpcError`) for this error object."""
+        return RpcNodeError(self.message, self.code, self.data)
 
 
 class RpcClient:
@@ -76,9 +69,9 @@ class RpcClient:
             raise RpcTransportError(f"{type(exc).__name__}: {exc}") from None
         if resp.status_code >= 400 and not resp.content.startswith((b"{", b"[")):
             raise RpcTransportError(f"HTTP {resp.status_code} from {self.url}")
-        # A node is untrusted input too: ogpu-ipfs's depth-checked decoder (same monorepo,
-        # pinned to its minor version) keeps absurdly nested JSON from crashing the process.
-        from ogpu.ipfs._json import loads
+        # A node is untrusted input too: ogpu-ipfs's depth-checked decoder (public API)
+        # keeps absurdly nested JSON from crashing the process.
+        from ogpu.ipfs.safe_json import loads
 
         try:
             return loads(resp.content)
@@ -127,7 +120,7 @@ class RpcClient:
             # Some nodes answer a whole rejected batch with one error object.
             err = answer.get("error")
             if isinstance(err, dict):
-                raise TxRpcError(str(err.get("message", "batch rejected")), err.get("code"))
+                raise RpcNodeError(str(err.get("message", "batch rejected")), err.get("code"))
             raise RpcTransportError("malformed JSON-RPC batch answer")
         if not isinstance(answer, list):
             raise RpcTransportError("malformed JSON-RPC batch answer")
@@ -159,8 +152,8 @@ def _unwrap(answer: dict[str, Any], method: str) -> Any:
     err = answer.get("error")
     if err is not None:
         if isinstance(err, dict):
-            raise TxRpcError(str(err.get("message", "")), err.get("code"), err.get("data"))
-        raise TxRpcError(str(err))
+            raise RpcNodeError(str(err.get("message", "")), err.get("code"), err.get("data"))
+        raise RpcNodeError(str(err))
     if "result" not in answer:
         raise RpcTransportError(f"JSON-RPC answer to {method} has no result")
     return answer["result"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ogpu.chain._address import ZERO_ADDRESS
 from ogpu.chain.signer import Signer, resolve_signer
 from ogpu.protocol import controller, nexus, terminal, vault
+from ogpu.protocol._compat import REVERT_PATTERN_MAP, TxExecutor, load_contract
 from ogpu.protocol._events import decode_event, event_topic
 from ogpu.protocol._models import Master, Provider, Response, Source, Task, snapshot_all
 from ogpu.protocol._reads import PAGE_SIZE, chain_time
@@ -18,6 +19,7 @@ from ogpu.protocol._version import __version__
 
 __all__ = [
     "PAGE_SIZE",
+    "REVERT_PATTERN_MAP",
     "REVERT_REASONS",
     "ZERO_ADDRESS",
     "Master",
@@ -27,12 +29,14 @@ __all__ = [
     "Signer",
     "Source",
     "Task",
+    "TxExecutor",
     "__version__",
     "chain_time",
     "controller",
     "decode_event",
     "decode_revert",
     "event_topic",
+    "load_contract",
     "nexus",
     "resolve_signer",
     "snapshot_all",

@@ -19,6 +19,7 @@ from typing import Any
 from eth_abi.abi import decode as abi_decode
 from eth_utils.crypto import keccak
 from ogpu.chain._rpc import RpcErrorObject
+from ogpu.chain.node_errors import revert_reason
 from ogpu.types.errors import (
     InsufficientBalanceError,
     InsufficientLockupError,
@@ -73,14 +74,6 @@ REVERT_REASONS = (
     "UnbondingNotElapsed",
     "NotEligible",
     "SourceInactive",
-)
-
-_MESSAGE_PATTERNS = (
-    re.compile(r"reverted with reason string '([^']*)'"),
-    re.compile(r"reverted with custom error '([A-Za-z0-9_]+)"),
-    re.compile(r"execution reverted:\s*(.+)$", re.S),
-    re.compile(r"VM Exception while processing transaction:\s*revert(?:ed)?\s*(.*)$", re.S),
-    re.compile(r"\brevert(?:ed)?:?\s+([A-Za-z_][A-Za-z0-9_]*)"),
 )
 
 
@@ -174,11 +167,9 @@ def extract_revert(error: Any) -> RevertInfo | None:
     messages = [message]
     _walk_messages(data, messages)
     for text in messages:
-        for pattern in _MESSAGE_PATTERNS:
-            match = pattern.search(text)
-            if match:
-                reason = match.group(1).strip().strip("'\"")
-                return RevertInfo(reason, hex_data)
+        reason = revert_reason(text)
+        if reason is not None:
+            return RevertInfo(reason, hex_data)
     lowered = message.lower()
     if code == 3 or "revert" in lowered or hex_data == "0x":
         return RevertInfo(message if "revert" not in lowered else "", hex_data)

@@ -1,7 +1,7 @@
 """Shared enums, data classes and the error hierarchy of the OpenGPU SDK.
 
-The IPFS errors (and the root :class:`OGPUError`) are the very same class
-objects as in :mod:`ogpu.ipfs`.
+Every IPFS error (and the root :class:`OGPUError`) is the very same class object as in
+:mod:`ogpu.ipfs`.
 """
 
 from __future__ import annotations
@@ -28,10 +28,14 @@ from ogpu.types.errors import (
     InvalidArgumentTypeError,
     InvalidRpcUrlError,
     InvalidSignerError,
+    IPFSAddressError,
+    IPFSConfigError,
     IPFSError,
     IPFSFetchError,
     IPFSGatewayError,
     IPFSIntegrityError,
+    IPFSTimeoutError,
+    IPFSTooLargeError,
     MasterNotFoundError,
     MissingSignerError,
     NonceError,
@@ -47,6 +51,8 @@ from ogpu.types.errors import (
     PublishTimeoutError,
     ResponseAlreadyConfirmedError,
     ResponseNotFoundError,
+    RpcNodeError,
+    RpcTransportError,
     SourceInactiveError,
     SourceNotFoundError,
     StateError,
@@ -84,10 +90,14 @@ __all__ = [
     "DeliveryMethod",
     "Environment",
     "GasError",
+    "IPFSAddressError",
+    "IPFSConfigError",
     "IPFSError",
     "IPFSFetchError",
     "IPFSGatewayError",
     "IPFSIntegrityError",
+    "IPFSTimeoutError",
+    "IPFSTooLargeError",
     "ImageEnvironments",
     "InsufficientBalanceError",
     "InsufficientLockupError",
@@ -118,6 +128,8 @@ __all__ = [
     "ResponseSnapshot",
     "ResponseStatus",
     "Role",
+    "RpcNodeError",
+    "RpcTransportError",
     "SourceInactiveError",
     "SourceInfo",
     "SourceMetadata",

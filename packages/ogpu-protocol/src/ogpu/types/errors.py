@@ -12,12 +12,15 @@ re-exported here as the very same class object)::
       VaultError: InsufficientBalanceError, InsufficientLockupError,
                   UnbondingPeriodNotElapsedError, NotEligibleError
       TxError: TxRevertError, NonceError, GasError, InvalidRpcUrlError,
-               TxReceiptTimeoutError, TxRpcError
+               TxReceiptTimeoutError,
+               TxRpcError: RpcTransportError (could not reach the node, or no usable answer),
+                           RpcNodeError (the node answered with a JSON-RPC error object)
       ConfigError: MissingSignerError, InvalidSignerError, ChainNotSupportedError
       PublishTimeoutError
       ValidationError (beyond the published SDK; also a ValueError):
                InvalidAddressError, InvalidAmountError, InvalidArgumentTypeError (also a TypeError)
-      IPFSError: IPFSFetchError, IPFSGatewayError, IPFSIntegrityError (from ogpu.ipfs)
+      IPFSError: IPFSFetchError (IPFSTimeoutError, IPFSTooLargeError), IPFSGatewayError,
+                 IPFSIntegrityError, IPFSAddressError, IPFSConfigError (from ogpu.ipfs)
 
 ``PermissionError`` here is OGPU's own class; it also subclasses the built-in
 :class:`PermissionError`, so ``except PermissionError`` written against either
@@ -39,10 +42,14 @@ import builtins
 from typing import Any
 
 from ogpu.ipfs import (
+    IPFSAddressError,
+    IPFSConfigError,
     IPFSError,
     IPFSFetchError,
     IPFSGatewayError,
     IPFSIntegrityError,
+    IPFSTimeoutError,
+    IPFSTooLargeError,
     OGPUError,
 )
 from ogpu.types.enums import Role
@@ -51,10 +58,14 @@ __all__ = [
     "ChainNotSupportedError",
     "ConfigError",
     "GasError",
+    "IPFSAddressError",
+    "IPFSConfigError",
     "IPFSError",
     "IPFSFetchError",
     "IPFSGatewayError",
     "IPFSIntegrityError",
+    "IPFSTimeoutError",
+    "IPFSTooLargeError",
     "InsufficientBalanceError",
     "InsufficientLockupError",
     "InvalidAddressError",
@@ -77,6 +88,8 @@ __all__ = [
     "PublishTimeoutError",
     "ResponseAlreadyConfirmedError",
     "ResponseNotFoundError",
+    "RpcNodeError",
+    "RpcTransportError",
     "SourceInactiveError",
     "SourceNotFoundError",
     "StateError",
@@ -94,10 +107,9 @@ __all__ = [
 
 
 class _Fields(OGPUError):
-    """Base mixin: rebuild the error from its constructor fields when unpickled, and name the
-    signed transaction an error happened after (:meth:`attach_transaction`)."""
+    """Base mixin: name the signed transaction an error happened after
+    (:meth:`attach_transaction`). Pickling is :class:`OGPUError`'s, from the fields."""
 
-    _init_args: tuple[Any, ...] | None = None
     #: Hash of the signed transaction this error happened after (None: nothing was signed).
     tx_hash: str | None = None
     #: Nonce of that transaction (None: nothing was signed).
@@ -120,20 +132,6 @@ class _Fields(OGPUError):
             parts.append(f"nonce {nonce}")
         self._tx_suffix = f" [{', '.join(parts)}]" if parts else ""
         self.args = (message + self._tx_suffix, *self.args[1:])
-
-    def __reduce__(self) -> Any:
-        args = self._init_args
-        if args is None:
-            return super().__reduce__()  # type: ignore[misc]
-        state = {k: v for k, v in self.__dict__.items() if k != "_init_args"}
-        return (type(self), args, state)
-
-    def __setstate__(self, state: dict[str, Any] | None, /) -> None:
-        state = state or {}
-        self.__dict__.update(state)
-        suffix = str(state.get("_tx_suffix", ""))
-        if suffix and self.args and not str(self.args[0]).endswith(suffix):
-            self.args = (str(self.args[0]) + suffix, *self.args[1:])
 
 
 # --------------------------------------------------------------------------- categories
@@ -175,7 +173,6 @@ class _AddressNotFound(NotFoundError):
 
     def __init__(self, address: str) -> None:
         self.address = address
-        self._init_args = (address,)
         super().__init__(f"{self._kind} not found at {address}")
 
 
@@ -218,7 +215,6 @@ class TaskExpiredError(StateError):
     def __init__(self, task: str, expiry: int) -> None:
         self.task = task
         self.expiry = expiry
-        self._init_args = (task, expiry)
         super().__init__(f"task {task or '(new)'} expired (expiry time {expiry})")
 
 
@@ -227,7 +223,6 @@ class TaskAlreadyFinalizedError(StateError):
 
     def __init__(self, task: str) -> None:
         self.task = task
-        self._init_args = (task,)
         super().__init__(f"task {task} is already finalized")
 
 
@@ -236,7 +231,6 @@ class ResponseAlreadyConfirmedError(StateError):
 
     def __init__(self, response: str) -> None:
         self.response = response
-        self._init_args = (response,)
         super().__init__(f"response {response} is already confirmed")
 
 
@@ -245,7 +239,6 @@ class SourceInactiveError(StateError):
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self._init_args = (source,)
         super().__init__(f"source {source} is inactive")
 
 
@@ -258,7 +251,6 @@ class NotTaskOwnerError(PermissionError):
     def __init__(self, task: str, caller: str) -> None:
         self.task = task
         self.caller = caller
-        self._init_args = (task, caller)
         super().__init__(f"{caller} is not the owner of task {task}")
 
 
@@ -268,7 +260,6 @@ class NotSourceOwnerError(PermissionError):
     def __init__(self, source: str, caller: str) -> None:
         self.source = source
         self.caller = caller
-        self._init_args = (source, caller)
         super().__init__(f"{caller} is not the owner of source {source}")
 
 
@@ -277,7 +268,6 @@ class NotMasterError(PermissionError):
 
     def __init__(self, account: str) -> None:
         self.account = account
-        self._init_args = (account,)
         super().__init__(f"{account} is not the master for this operation")
 
 
@@ -286,7 +276,6 @@ class NotProviderError(PermissionError):
 
     def __init__(self, account: str) -> None:
         self.account = account
-        self._init_args = (account,)
         super().__init__(f"{account} is not the provider for this operation")
 
 
@@ -300,7 +289,6 @@ class InsufficientBalanceError(VaultError):
         self.account = account
         self.required = required
         self.available = available
-        self._init_args = (account, required, available)
         super().__init__(
             f"insufficient Vault balance for {account}: required {required}, available {available}"
         )
@@ -313,7 +301,6 @@ class InsufficientLockupError(VaultError):
         self.account = account
         self.required = required
         self.available = available
-        self._init_args = (account, required, available)
         super().__init__(
             f"insufficient Vault lockup for {account}: required {required}, available {available}"
         )
@@ -325,7 +312,6 @@ class UnbondingPeriodNotElapsedError(VaultError):
     def __init__(self, account: str, remaining_seconds: int) -> None:
         self.account = account
         self.remaining_seconds = remaining_seconds
-        self._init_args = (account, remaining_seconds)
         super().__init__(
             f"unbonding period of {account} has not elapsed: {remaining_seconds} s remaining"
         )
@@ -336,7 +322,6 @@ class NotEligibleError(VaultError):
 
     def __init__(self, account: str) -> None:
         self.account = account
-        self._init_args = (account,)
         super().__init__(f"{account} is not eligible")
 
 
@@ -352,7 +337,6 @@ class TxRevertError(TxError):
     def __init__(self, reason: str, data: str | None = None) -> None:
         self.reason = reason
         self.data = data
-        self._init_args = (reason, data)
         super().__init__(f"transaction reverted: {reason}")
 
 
@@ -363,7 +347,6 @@ class NonceError(TxError):
         self.address = address
         self.tried = tried
         self.suggested = suggested
-        self._init_args = (address, tried, suggested)
         super().__init__(f"nonce {tried} rejected for {address}; next usable nonce is {suggested}")
 
 
@@ -372,7 +355,6 @@ class GasError(TxError):
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
-        self._init_args = (reason,)
         super().__init__(f"gas error: {reason}")
 
 
@@ -382,7 +364,6 @@ class InvalidRpcUrlError(TxError):
     def __init__(self, url: str, reason: str = "") -> None:
         self.url = url
         self.reason = reason
-        self._init_args = (url, reason)
         suffix = f": {reason}" if reason else ""
         super().__init__(f"RPC endpoint {url!r} is not usable{suffix}")
 
@@ -393,7 +374,6 @@ class TxReceiptTimeoutError(TxError):
     def __init__(self, tx_hash: str, timeout: float) -> None:
         self.tx_hash = tx_hash
         self.timeout = timeout
-        self._init_args = (tx_hash, timeout)
         super().__init__(f"no receipt for transaction {tx_hash} within {timeout} s")
 
 
@@ -407,9 +387,22 @@ class TxRpcError(TxError):
         self.reason = reason
         self.code = code
         self.data = data
-        self._init_args = (reason, code, data)
         prefix = f"[{code}] " if code is not None else ""
         super().__init__(f"RPC error: {prefix}{reason}")
+
+
+class RpcTransportError(TxRpcError):
+    """Could not reach the node, or got no usable answer: connection refused or reset,
+    timeout, an HTTP error status without a JSON-RPC body, an unparsable or malformed answer.
+
+    Whether the node processed the request is unknown: a write treats it as ambiguous and looks
+    the transaction up before sending it again. ``code`` and ``data`` are None.
+    """
+
+
+class RpcNodeError(TxRpcError):
+    """The node answered with a JSON-RPC error object: ``code``, ``reason`` (its message) and
+    ``data`` are the node's. The request reached the node and was refused or failed there."""
 
 
 # --------------------------------------------------------------------------- configuration
@@ -420,7 +413,6 @@ class MissingSignerError(ConfigError):
 
     def __init__(self, role: Role | None = None) -> None:
         self.role = role
-        self._init_args = (role,)
         if role is None:
             msg = "this operation requires an explicit signer= (no environment fallback)"
         else:
@@ -436,7 +428,6 @@ class InvalidSignerError(ConfigError):
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
-        self._init_args = (reason,)
         super().__init__(f"invalid signer: {reason}")
 
 
@@ -445,7 +436,6 @@ class ChainNotSupportedError(ConfigError):
 
     def __init__(self, chain_id: object) -> None:
         self.chain_id = chain_id
-        self._init_args = (chain_id,)
         super().__init__(f"chain {chain_id!r} is not supported (register it first)")
 
 
@@ -455,7 +445,6 @@ class PublishTimeoutError(_Fields, OGPUError):
     def __init__(self, budget: float, stage: str) -> None:
         self.budget = budget
         self.stage = stage
-        self._init_args = (budget, stage)
         super().__init__(f"publish budget of {budget} s exhausted during {stage}")
 
 
@@ -471,7 +460,6 @@ class InvalidAddressError(ValidationError):
         self.value = value
         self.reason = reason
         self.argument = argument
-        self._init_args = (value, reason, argument)
         super().__init__(f"invalid {argument} {_shown(value)}: {reason}")
 
 
@@ -483,7 +471,6 @@ class InvalidAmountError(ValidationError):
         self.value = value
         self.reason = reason
         self.argument = argument
-        self._init_args = (value, reason, argument)
         super().__init__(f"invalid {argument} {_shown(value)}: {reason}")
 
 
@@ -494,7 +481,6 @@ class InvalidArgumentTypeError(ValidationError, TypeError):
         self.argument = argument
         self.expected = expected
         self.got = got
-        self._init_args = (argument, expected, got)
         super().__init__(f"{argument} must be {expected}, got {got}")
 
 
