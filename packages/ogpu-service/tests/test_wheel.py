@@ -46,24 +46,26 @@ def test_wheel_alone_in_a_fresh_venv_serves_a_handler(tmp_path: Path, callbacks:
     wheels = tmp_path / "wheels"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(wheels), str(ROOT / "packages" / "ogpu-service")],
+         "-w", str(wheels), str(ROOT / "packages" / "ogpu-service"),
+         str(ROOT / "packages" / "ogpu-ipfs")],
         check=True,
     )  # fmt: skip
-    (wheel,) = wheels.glob("ogpu_service-*.whl")
+    built = sorted(str(w) for w in wheels.glob("ogpu_*.whl"))
+    assert len(built) == 2
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         "-c", str(ROOT / "constraints.txt"), str(wheel)],
+         "-c", str(ROOT / "constraints.txt"), *built],
         check=True,
     )  # fmt: skip
     listed = subprocess.run(
         [str(python), "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True
     ).stdout.lower()
     names = {line.split("==")[0] for line in listed.split()}
-    assert {"ogpu-service", "starlette", "uvicorn", "pydantic"} <= names
-    assert not {"web3", "requests", "fastapi", "ogpu-ipfs"} & names
+    assert {"ogpu-service", "ogpu-ipfs", "starlette", "uvicorn", "pydantic"} <= names
+    assert not {"web3", "ogpu-protocol", "ogpu-client", "fastapi"} & names
     (tmp_path / "main.py").write_text(SOURCE)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -90,5 +92,5 @@ def test_wheel_alone_in_a_fresh_venv_serves_a_handler(tmp_path: Path, callbacks:
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
-    assert "root error class: Exception" in out  # no ogpu-ipfs: its own root
+    assert "root error class: OGPUError" in out  # the SDK's one root
     assert "Traceback" not in out

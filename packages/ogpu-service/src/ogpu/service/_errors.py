@@ -2,7 +2,7 @@
 
 ::
 
-    OGPUError (ogpu.ipfs's root when ogpu-ipfs is installed, else Exception)
+    OGPUError (the SDK's one root, from ogpu-ipfs)
     └── ServiceError
         ├── ServiceConfigError (ValueError)        bad environment / start() arguments
         └── RegistrationError                      @expose / @init used wrongly
@@ -15,13 +15,10 @@ classes subclass them, so ``except TypeError`` written for 0.2.x keeps working.
 
 from __future__ import annotations
 
-try:  # one root for the whole SDK when it is installed; ogpu-service also installs alone
-    from ogpu.ipfs._errors import OGPUError as _Root
-except ImportError:  # pragma: no cover - exercised by the fresh-venv wheel test
-    _Root = Exception  # type: ignore[misc,assignment]
+from ogpu.ipfs import OGPUError
 
 
-class ServiceError(_Root):
+class ServiceError(OGPUError):
     """Root of the errors raised by ogpu.service."""
 
 

@@ -101,7 +101,7 @@ if not any(isinstance(f, _TaskFilter) for f in logger.filters):
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever ``sys.stderr`` is now (not the one at import: tests swap it)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 
