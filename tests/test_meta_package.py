@@ -82,3 +82,13 @@ def test_client_reexports_are_the_protocol_and_types_objects() -> None:
     ):
         assert getattr(client, name) is getattr(types, name)
     assert not [n for n in dir(client) if "submit" in n.lower()]
+
+
+def test_import_ogpu_client_loads_no_cli() -> None:
+    # The `ogpu` command (ogpu.cli) and any terminal library stay out of library imports.
+    code = (
+        "import sys, json, ogpu.client, ogpu.events, ogpu.agent\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m == 'ogpu.cli' "
+        "or m.startswith('ogpu.cli.') or m.split('.')[0] in ('rich', 'typer', 'click'))))"
+    )
+    assert json.loads(_run(code)) == []
