@@ -38,3 +38,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .bench build dist
+
+# The documentation site: mkdocs.yml + docs/, built into site/ (git-ignored) with warnings as
+# errors. tests/test_docs.py builds it too, so `make test` fails on a broken page.
+.PHONY: docs
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict --site-dir site
