@@ -16,6 +16,7 @@ on the site):
 
 from __future__ import annotations
 
+import linecache
 import os
 import re
 import subprocess
@@ -116,7 +117,10 @@ def test_page_samples_run_against_the_devnet(
     try:
         for block in blocks(page):
             if block.skip is None:
-                exec(compile(block.code, f"{page}:{block.line}", "exec"), namespace)
+                name = f"{page.relative_to(ROOT)}:{block.line}"
+                lines = block.code.splitlines(keepends=True)
+                linecache.cache[name] = (len(block.code), None, lines, name)  # tracebacks
+                exec(compile(block.code, name, "exec"), namespace)
     finally:
         ogpu.ipfs.configure(reset=True)
         ChainConfig.set_chain(ChainId.OGPU_DEVNET)
