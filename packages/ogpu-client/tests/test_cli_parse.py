@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import subprocess
 import sys
@@ -114,3 +115,34 @@ def test_import_ogpu_cli_is_cheap() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert json.loads(result.stdout) == []
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_live_line_on_a_terminal_and_plain_lines_otherwise() -> None:
+    from ogpu.cli._output import Progress
+
+    tty = _Terminal()
+    live = Progress("task 0xT", tty)
+    for stage in ("published", "published", "attempted", "confirmed"):
+        live.update(stage)
+    live.close()
+    text = tty.getvalue()
+    assert text.count("\r\x1b[K") == 4 and text.endswith("\n") and text.count("\n") == 1
+    assert "task 0xT: confirmed (" in text
+
+    pipe = io.StringIO()
+    plain = Progress("task 0xT", pipe)
+    for stage in ("published", "published", "attempted", "confirmed"):
+        plain.update(stage)
+    plain.close()
+    lines = pipe.getvalue().splitlines()
+    assert [line.split(": ")[1].split(" (")[0] for line in lines] == [
+        "published",
+        "attempted",
+        "confirmed",
+    ]
+    assert "\r" not in pipe.getvalue()
