@@ -99,6 +99,15 @@ def test_page_samples_run_against_the_devnet(
     from ogpu.chain import ChainConfig, ChainId
 
     devnet = net.devnet
+    # A page may point ChainId.OGPU_DEVNET at a devnet of its own: put the session's back.
+    saved = {
+        "rpc_url": ChainConfig.get_rpc(ChainId.OGPU_DEVNET),
+        "contracts": {
+            n: ChainConfig.get_contract_address(n, ChainId.OGPU_DEVNET) for n in devnet.contracts
+        },
+        "ipfs_publish_url": ChainConfig.get_ipfs_publish_url(ChainId.OGPU_DEVNET),
+        "ipfs_gateway_url": ChainConfig.get_ipfs_gateway_url(ChainId.OGPU_DEVNET),
+    }
     for var, key in (
         ("CLIENT_PRIVATE_KEY", net.client_key),
         ("AGENT_PRIVATE_KEY", net.agent_key),
@@ -123,6 +132,7 @@ def test_page_samples_run_against_the_devnet(
                 exec(compile(block.code, name, "exec"), namespace)
     finally:
         ogpu.ipfs.configure(reset=True)
+        ChainConfig.configure(ChainId.OGPU_DEVNET, **saved)
         ChainConfig.set_chain(ChainId.OGPU_DEVNET)
 
 

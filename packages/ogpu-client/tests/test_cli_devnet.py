@@ -23,11 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ogpu.chain import ChainConfig, ChainLike
+from ogpu.chain import ChainConfig, ChainId, ChainLike
 from ogpu.cli import main
 from ogpu.client import DeliveryMethod, ImageEnvironments, SourceInfo, Task, publish_source
 from ogpu.protocol import vault
 from ogpu.types import TaskStatus
+
+# Starts an external node (`ogpu-devnet serve` in a subprocess) and runs `ogpu` subprocesses.
+pytestmark = pytest.mark.slow
 
 CHAIN_ID = 31338
 OGPU = shutil.which("ogpu", path=os.path.dirname(sys.executable)) or "ogpu"
@@ -47,10 +50,14 @@ class Served:
 
 
 @pytest.fixture(autouse=True)
-def _keep_current_chain() -> Iterator[None]:
-    """In-process runs select the served chain; put back the chain other tests use."""
+def _keep_chain_config() -> Iterator[None]:
+    """In-process runs select a chain and may point a built-in one at another RPC URL
+    (``--rpc``): put back what other tests in this process use."""
     before = ChainConfig.get_current_chain()
+    rpcs = {chain: ChainConfig.get_rpc(chain) for chain in ChainId}
     yield
+    for chain, url in rpcs.items():
+        ChainConfig.configure(chain, rpc_url=url)
     ChainConfig.set_chain(before)
 
 
