@@ -43,4 +43,4 @@ clean:
 # errors. tests/test_docs.py builds it too, so `make test` fails on a broken page.
 .PHONY: docs
 docs: $(STAMP)
-	$(VENV)/bin/mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site

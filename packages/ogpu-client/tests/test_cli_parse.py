@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from ogpu.cli import EXIT_CODES, exit_code_for, main
@@ -55,10 +56,8 @@ def test_bad_durations(text: str) -> None:
         duration(text)
 
 
-def test_data_from_text_and_file(tmp_path: object) -> None:
-    from pathlib import Path
-
-    path = Path(str(tmp_path)) / "in.json"
+def test_data_from_text_and_file(tmp_path: Path) -> None:
+    path = tmp_path / "in.json"
     path.write_text('{"text": "hi"}')
     assert json_data('{"a": [1]}') == {"a": [1]}
     assert json_data(f"@{path}") == {"text": "hi"}
@@ -146,3 +145,22 @@ def test_progress_is_a_live_line_on_a_terminal_and_plain_lines_otherwise() -> No
         "confirmed",
     ]
     assert "\r" not in pipe.getvalue()
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_command(tmp_path: Path) -> None:
+    import zipfile
+
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(root)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    (wheel,) = tmp_path.glob("ogpu_client-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+        entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+        assert "ogpu = ogpu.cli:main" in z.read(entry_points).decode()
+    assert {"ogpu/cli/__init__.py", "ogpu/cli/__main__.py", "ogpu/cli/py.typed"} <= names
+    assert "ogpu/__init__.py" not in names
