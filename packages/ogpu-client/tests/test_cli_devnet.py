@@ -301,6 +301,8 @@ def test_manual_source_wait_stops_at_the_response_then_confirm(served: Served, o
     assert Task(result["task"]).get_status() == TaskStatus.FINALIZED
     code, out, err = ogpu("response", "fetch", result["response"], "--json")
     assert code == 0 and json.loads(out)["payload"] == result["payload"]
+    code, out, err = ogpu("response", "fetch", result["response"])  # the stored bytes
+    assert code == 0 and json.loads(out) == result["payload"]
 
 
 def test_cancel_a_new_task(served: Served, ogpu: Any, monkeypatch: pytest.MonkeyPatch) -> None:
