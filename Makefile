@@ -42,3 +42,9 @@ clean:
 .PHONY: api
 api: $(STAMP)  ## regenerate the public-surface listings in api/ (review the diff)
 	$(PY) scripts/public_api.py --write
+
+# The documentation site: mkdocs.yml + docs/, built into site/ (git-ignored) with warnings as
+# errors. tests/test_docs.py builds it too, so `make test` fails on a broken page.
+.PHONY: docs
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site

@@ -96,3 +96,13 @@ def test_sdk_imports_never_load_the_web_stack() -> None:
     # ...while ogpu.service, once asked for, is the ogpu-service portion.
     code = "import ogpu\nprint(ogpu.service.__version__, ogpu.service.start.__module__)"
     assert _run(code).split() == ["0.3.0", "ogpu.service._server"]
+
+
+def test_import_ogpu_client_loads_no_cli() -> None:
+    # The `ogpu` command (ogpu.cli) and any terminal library stay out of library imports.
+    code = (
+        "import sys, json, ogpu.client, ogpu.events, ogpu.agent\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m == 'ogpu.cli' "
+        "or m.startswith('ogpu.cli.') or m.split('.')[0] in ('rich', 'typer', 'click'))))"
+    )
+    assert json.loads(_run(code)) == []
