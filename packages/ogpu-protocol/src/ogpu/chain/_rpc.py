@@ -134,10 +134,12 @@ class RpcClient:
         by_id: dict[Any, Any] = {}
         for item in answer:
             # an id we never sent (or an unhashable one from a hostile node) matches nothing
-            if isinstance(item, dict) and isinstance(item.get("id"), int):
-                if by_id.setdefault(item["id"], item) != item:
-                    # two different answers under one id: neither can be trusted
-                    raise RpcTransportError("conflicting answers for one id in a JSON-RPC batch")
+            if (
+                isinstance(item, dict)
+                and isinstance(item.get("id"), int)
+                and by_id.setdefault(item["id"], item) != item
+            ):  # two different answers under one id: neither can be trusted
+                raise RpcTransportError("conflicting answers for one id in a JSON-RPC batch")
         out: list[Any] = []
         for i in ids:
             item = by_id.get(i)
