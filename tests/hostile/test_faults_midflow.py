@@ -40,6 +40,7 @@ from ogpu_devnet.provider import start_providers
 ETHER = 10**18
 PAYMENT = 10**16
 HERE = Path(__file__).resolve().parent
+pytestmark = pytest.mark.slow  # devnets of their own, restarts and subprocesses: ~25 s
 
 
 def echo(input_data: Any) -> Any:

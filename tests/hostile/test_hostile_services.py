@@ -24,7 +24,7 @@ from .conftest import World
 
 T = TypeVar("T")
 DEADLINE = 60.0  # seconds: a case still running then has hung
-BOMB = 128 * 1024 * 1024  # decoded bytes of each compression bomb (about 130 KiB on the wire)
+BOMB = 64 * 1024 * 1024  # decoded bytes of each compression bomb (about 65 KiB on the wire)
 SIZE_WORDS = ("too large", "exceeds", "size", "limit", "cap", "bytes")
 PENDING_RPC = "pending rpc: "
 
