@@ -535,8 +535,7 @@ CASES: list[Case] = [
     Case(
         "protocol.controller.task_source_not_contract",
         lambda w: raw_task(w, source=GOOD),
-        GOOD,
-        pending=PENDING_IPFS + "pre-upload checks (no contract)",
+        "source",
     ),
     Case(
         "protocol.controller.confirm_bad_checksum",
