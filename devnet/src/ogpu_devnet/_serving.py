@@ -4,6 +4,8 @@ shared by the JSON-RPC server (:mod:`ogpu_devnet.rpc`) and the mock pinning serv
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import socketserver
 import threading
 from typing import Any, Generic, TypeVar
@@ -15,7 +17,11 @@ _SelfT = TypeVar("_SelfT", bound="ThreadedServing[Any]")
 class ThreadedServing(Generic[_ServerT]):
     """Mixin: ``start()`` binds (via :meth:`_make_server`) and serves in a daemon thread,
     ``stop()`` shuts down, closes the socket and joins the thread; both idempotent; a context
-    manager. Subclasses set ``host``/``port`` and implement :meth:`_make_server`."""
+    manager. Subclasses set ``host``/``port`` and implement :meth:`_make_server`.
+
+    ``stop()`` also cuts the connections still open (HTTP keep-alive): a stopped server must
+    look down to its clients, not keep answering on their pooled connections.
+    """
 
     host: str
     port: int
@@ -35,6 +41,7 @@ class ThreadedServing(Generic[_ServerT]):
         if self._server is not None:
             return self
         server = self._make_server()
+        self._track_connections(server)
         address: Any = server.server_address
         self.port = int(address[1])
         self._server = server
@@ -47,12 +54,44 @@ class ThreadedServing(Generic[_ServerT]):
         self._thread.start()
         return self
 
+    def _track_connections(self, server: _ServerT) -> None:
+        open_: set[socket.socket] = set()
+        lock = threading.Lock()
+        accept = server.get_request  # type: ignore[attr-defined]
+        release = server.shutdown_request  # type: ignore[attr-defined]
+
+        def get_request() -> tuple[socket.socket, Any]:
+            conn, address = accept()
+            with lock:
+                open_.add(conn)
+            return conn, address
+
+        def shutdown_request(request: Any) -> None:
+            with lock:
+                open_.discard(request)
+            release(request)
+
+        def cut_all() -> None:
+            with lock:
+                conns = list(open_)
+                open_.clear()
+            for conn in conns:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+
+        server.get_request = get_request  # type: ignore[method-assign]
+        server.shutdown_request = shutdown_request  # type: ignore[method-assign]
+        self._cut_connections = cut_all
+
     def stop(self) -> None:
-        """Stop serving and close the socket. Idempotent."""
+        """Stop serving, close the socket and every open connection. Idempotent."""
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
             server.server_close()
+            cut = getattr(self, "_cut_connections", None)
+            if cut is not None:
+                cut()
             self._after_close(server)
         if self._thread is not None:
             self._thread.join(timeout=5)

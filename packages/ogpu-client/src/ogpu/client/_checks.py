@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ogpu.types import ValidationError
@@ -12,9 +13,15 @@ __all__ = ["check_seconds"]
 def check_seconds(value: Any, argument: str, *, allow_none: bool = False) -> None:
     """Raise :class:`ValidationError` unless ``value`` is a positive number of seconds.
 
-    Bools and NaN are rejected; ``None`` passes when ``allow_none``.
+    Bools, NaN and infinity are rejected (a deadline that never comes is no deadline: pass
+    None where that is allowed); ``None`` passes when ``allow_none``.
     """
     if value is None and allow_none:
         return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not value > 0
+        or not math.isfinite(value)
+    ):
         raise ValidationError(f"{argument} must be a positive number of seconds, got {value!r}")

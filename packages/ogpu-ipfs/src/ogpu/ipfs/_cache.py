@@ -102,6 +102,16 @@ class ContentCache:
                 _, evicted = self._entries.popitem(last=False)
                 self._size -= len(evicted)
 
+    def forget_unverified(self, data: bytes) -> None:
+        """Drop the unverified entries holding this very ``data`` object (not an equal copy).
+
+        A gateway's unverified answer that turned out unusable (an HTML page served with
+        status 200) must not be served again from the cache once the gateway recovers.
+        """
+        with self._lock:
+            for key in [k for k, v in self._entries.items() if v is data and k[0]]:
+                self._size -= len(self._entries.pop(key))
+
     def resize(self, max_bytes: int) -> None:
         """Change the budget, evicting as needed."""
         with self._lock:

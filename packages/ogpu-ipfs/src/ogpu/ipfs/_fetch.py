@@ -302,6 +302,9 @@ def fetch_ipfs_json(
     try:
         result: dict[str, Any] = _json.loads(body)
     except ValueError as exc:  # UnicodeDecodeError included
+        from ogpu.ipfs._cache import _cache
+
+        _cache.forget_unverified(body)  # not remembered: the next call asks the gateway again
         raise IPFSFetchError(url, f"invalid JSON: {exc}") from exc
     return result
 

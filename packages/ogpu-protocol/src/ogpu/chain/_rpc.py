@@ -124,7 +124,15 @@ class RpcClient:
             raise RpcTransportError("malformed JSON-RPC batch answer")
         if not isinstance(answer, list):
             raise RpcTransportError("malformed JSON-RPC batch answer")
-        by_id = {item.get("id"): item for item in answer if isinstance(item, dict)}
+        by_id: dict[Any, Any] = {}
+        for item in answer:
+            # an id we never sent (or an unhashable one from a hostile node) matches nothing
+            if (
+                isinstance(item, dict)
+                and isinstance(item.get("id"), int)
+                and by_id.setdefault(item["id"], item) != item
+            ):  # two different answers under one id: neither can be trusted
+                raise RpcTransportError("conflicting answers for one id in a JSON-RPC batch")
         out: list[Any] = []
         for i in ids:
             item = by_id.get(i)
