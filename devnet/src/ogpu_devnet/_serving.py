@@ -57,8 +57,8 @@ class ThreadedServing(Generic[_ServerT]):
     def _track_connections(self, server: _ServerT) -> None:
         open_: set[socket.socket] = set()
         lock = threading.Lock()
-        accept = server.get_request  # type: ignore[attr-defined]
-        release = server.shutdown_request  # type: ignore[attr-defined]
+        accept = server.get_request
+        release = server.shutdown_request
 
         def get_request() -> tuple[socket.socket, Any]:
             conn, address = accept()
