@@ -57,6 +57,9 @@ class Faults:
         corrupt_blocks: serve raw blocks with one byte flipped.
         wrong_link: answer publishes with the CID of other bytes.
         omit_content_length: send content without Content-Length (read-until-close).
+        drip: seconds between the bytes of every answer (0: off), a slow-drip server whose
+            reads never time out; ``drip_headers=False`` sends the head at once and drips
+            only the body.
         chunk_size, raw_leaves, cid_version: the DAG layout of uploads over HTTP (default:
             ``ipfs add``'s, i.e. what ``compute_cid`` gives). Set them with
             :meth:`other_chunking` to answer links whose CID the SDK does not compute, as a
@@ -71,6 +74,8 @@ class Faults:
         self.corrupt_blocks = False
         self.wrong_link = False
         self.omit_content_length = False
+        self.drip = 0.0
+        self.drip_headers = True
         self.chunk_size = CHUNK_SIZE
         self.raw_leaves = False
         self.cid_version = 0
@@ -141,6 +146,7 @@ class Faults:
             self.corrupt = self.corrupt_blocks = self.wrong_link = False
             self.omit_content_length = False
             self.chunk_size, self.raw_leaves, self.cid_version = CHUNK_SIZE, False, 0
+            self.drip, self.drip_headers = 0.0, True
 
 
 @dataclass(frozen=True)
@@ -306,6 +312,9 @@ class _Handler(BaseHTTPRequestHandler):
         close: bool = False,
     ) -> None:
         svc = self.server.service
+        if svc.faults.drip > 0 and self.command != "HEAD":
+            self._send_dripping(status, body, content_type, extra or {})
+            return
         no_length = svc.faults.omit_content_length and status == 200 and self.command == "GET"
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -319,6 +328,27 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def _send_dripping(
+        self, status: int, body: bytes, content_type: str, extra: dict[str, str]
+    ) -> None:
+        """Write the answer one byte per ``faults.drip`` seconds (the head too, by default)."""
+        faults = self.server.service.faults
+        reason = self.responses.get(status, ("",))[0]
+        lines = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {content_type}"]
+        lines += [f"{k}: {v}" for k, v in extra.items()]
+        lines += [f"Content-Length: {len(body)}", "Connection: close", "", ""]
+        head = "\r\n".join(lines).encode("latin-1")
+        self.close_connection = True
+        if not faults.drip_headers:
+            self.wfile.write(head)
+            self.wfile.flush()
+            head = b""
+        data = head + body
+        for i in range(len(data)):
+            self.wfile.write(data[i : i + 1])
+            self.wfile.flush()
+            time.sleep(faults.drip)
 
     def _error(self, status: int, message: str, close: bool = False) -> None:
         self._send(status, json.dumps({"error": message}).encode(), close=close)
