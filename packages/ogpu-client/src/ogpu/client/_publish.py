@@ -83,7 +83,7 @@ COMPOSE_URL_SCHEMES = ("https", "http", "ipfs")
 def _check_compose_url(flag: Environment, url: str) -> None:
     from urllib.parse import urlsplit
 
-    name = f"imageEnvs.{flag.name.lower()}"
+    name = f"imageEnvs.{str(flag.name).lower()}"
     try:
         parts = urlsplit(url.strip())
     except ValueError as exc:
