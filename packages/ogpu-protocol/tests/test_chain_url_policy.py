@@ -184,3 +184,25 @@ def test_opt_in_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert get_settings().trust_chain_urls is False
     monkeypatch.setenv("OGPU_IPFS_TRUST_CHAIN_URLS", "1")
     assert get_settings().trust_chain_urls is True
+
+
+@pytest.mark.parametrize("what", ["ipfs_publish_url", "ipfs_gateway_url"])
+@pytest.mark.parametrize("url", ["ftp://host/x", "not a url", "file:///tmp/x"])
+def test_an_invalid_ipfs_url_is_not_called_an_rpc_endpoint(what: str, url: str) -> None:
+    from ogpu.chain import ChainId
+    from ogpu.types import InvalidRpcUrlError, ValidationError
+
+    for call in (
+        lambda: ChainConfig.configure(ChainId.OGPU_DEVNET, **{what: url}),
+        lambda: ChainConfig.register_chain(
+            424243,
+            "x",
+            "http://127.0.0.1:1",
+            {n: "0x" + "11" * 20 for n in ("NEXUS", "CONTROLLER", "TERMINAL", "VAULT")},
+            **{what: url},
+        ),
+    ):
+        with pytest.raises(ValidationError) as err:
+            call()
+        assert not isinstance(err.value, InvalidRpcUrlError)
+        assert "RPC" not in str(err.value) and what in str(err.value)

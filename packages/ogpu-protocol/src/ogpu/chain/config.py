@@ -145,6 +145,8 @@ def _check_url(url: object, what: str = "RPC URL") -> str:
         raise InvalidArgumentTypeError(what, "a str", type(url).__name__)
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        if what != "RPC URL":  # an IPFS endpoint is not an "RPC endpoint"
+            raise ValidationError(f"{what} must be an http(s) URL, got {url!r}")
         raise InvalidRpcUrlError(url, "expected an http(s) URL")
     return url
 
