@@ -142,3 +142,35 @@ def test_state_dir_keeps_other_layouts(tmp_path: object) -> None:
         assert again.has(cid)
         got = fetch_ipfs_bytes(cid, gateway=again.gateway_url, verify=True, cache=False)
         assert got == SMALL
+
+
+def test_kubo_backend_answering_another_layout(svc: MockPinningService) -> None:
+    svc.faults.other_chunking(16, raw_leaves=True, cid_version=1)
+    link = publish_bytes(SMALL, backend="kubo")
+    assert parse_ipfs_url(link).cid.startswith("bafy")
+    assert svc.count("/ipfs/", "GET") == 1
+    assert fetch_ipfs_bytes(link, verify=True, cache=False) == SMALL
+
+
+def test_cli_serves_another_layout() -> None:
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ogpu_devnet", "ipfs", "--port", "0", "--chunk-size", "16",
+         "--raw-leaves", "--cid-version", "1"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        base = proc.stdout.readline().split(" at ", 1)[1].strip()
+        link = publish_bytes(SMALL, publish_url=f"{base}/file/create")
+        assert parse_ipfs_url(link).cid.startswith("bafy")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
