@@ -18,7 +18,6 @@ import heapq
 import itertools
 import logging
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -34,6 +33,8 @@ from ogpu.ipfs._errors import (
 from ogpu.ipfs._version import __version__
 
 if TYPE_CHECKING:
+    import socket
+
     import requests
 
 logger = logging.getLogger("ogpu.ipfs")
@@ -87,6 +88,8 @@ class _Call:
 
 
 def _shutdown(sock: socket.socket) -> None:
+    import socket  # here, not at import: `import ogpu.ipfs` stays cheap
+
     # The plain socket's shutdown (also for TLS sockets, whose own shutdown() would drop
     # the SSL object under a reader in another thread): blocked recv/send return at once.
     with contextlib.suppress(OSError):
