@@ -77,14 +77,31 @@ def test_total_timeout_during_upload_raises_publish_timeout(net: Any) -> None:
 
 
 def test_failed_send_after_upload_names_the_url(net: Any, caplog: pytest.LogCaptureFixture) -> None:
-    """A client with gas money but no Vault balance: the upload works, the chain refuses."""
+    """The source is inactivated while the config uploads: the upload works, the chain
+    refuses (what the pre-upload read can foresee is refused before the upload)."""
+    from ogpu.client import inactivate_source
+
     source = net.publish_source()
+    net.fund_client(key=net.client_key)
     uploads = net.devnet.ipfs.count("/file/create")
-    with caplog.at_level(logging.WARNING, logger="ogpu"), pytest.raises(OGPUError) as info:
-        publish_task(net.task_info(source, {"text": "x"}), net.client2_key)
+
+    def inactivate_while_uploading() -> None:
+        while net.devnet.ipfs.count("/file/create") == uploads:
+            time.sleep(0.01)
+        inactivate_source(source, net.client_key)
+
+    net.devnet.ipfs.faults.latency = 0.5
+    other = threading.Thread(target=inactivate_while_uploading, daemon=True)
+    other.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="ogpu"), pytest.raises(OGPUError) as info:
+            publish_task(net.task_info(source, {"text": "x"}), net.client_key)
+    finally:
+        net.devnet.ipfs.faults.latency = 0.0
+        other.join(10)
     assert net.devnet.ipfs.count("/file/create") == uploads + 1
     notes = "\n".join(getattr(info.value, "__notes__", []))
     assert "task config was already uploaded to http" in notes
     assert any("already uploaded" in r.getMessage() for r in caplog.records)
-    assert net.client2_key.removeprefix("0x") not in str(info.value) + notes + caplog.text
+    assert net.client_key.removeprefix("0x") not in str(info.value) + notes + caplog.text
     assert source.get_task_count() == 0

@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ogpu.ipfs import IPFSAddressError
-from ogpu.ipfs.cid import CHUNK_SIZE, DAG_PB, build_dag, cid_v0, decode_cid
+from ogpu.ipfs.cid import CHUNK_SIZE, DAG_PB, build_dag, cid_v0, cid_v1, decode_cid
 
 from ogpu_devnet._serving import ThreadedServing
 
@@ -57,6 +57,13 @@ class Faults:
         corrupt_blocks: serve raw blocks with one byte flipped.
         wrong_link: answer publishes with the CID of other bytes.
         omit_content_length: send content without Content-Length (read-until-close).
+        drip: seconds between the bytes of every answer (0: off), a slow-drip server whose
+            reads never time out; ``drip_headers=False`` sends the head at once and drips
+            only the body.
+        chunk_size, raw_leaves, cid_version: the DAG layout of uploads over HTTP (default:
+            ``ipfs add``'s, i.e. what ``compute_cid`` gives). Set them with
+            :meth:`other_chunking` to answer links whose CID the SDK does not compute, as a
+            pinning service chunking otherwise would; the content itself is unchanged.
     """
 
     def __init__(self) -> None:
@@ -67,6 +74,25 @@ class Faults:
         self.corrupt_blocks = False
         self.wrong_link = False
         self.omit_content_length = False
+        self.drip = 0.0
+        self.drip_headers = True
+        self.chunk_size = CHUNK_SIZE
+        self.raw_leaves = False
+        self.cid_version = 0
+
+    def other_chunking(
+        self, chunk_size: int = 1024 * 1024, *, raw_leaves: bool = False, cid_version: int = 0
+    ) -> None:
+        """Pin uploads with another DAG layout: ``chunk_size``-byte chunks (``ipfs add
+        --chunker=size-N``), raw leaves (``--raw-leaves``), links spelled as CIDv0 or CIDv1.
+
+        Example (what a service using ``ipfs add --cid-version=1`` answers)::
+
+            svc.faults.other_chunking(1024 * 1024, raw_leaves=True, cid_version=1)
+        """
+        if chunk_size < 1 or cid_version not in (0, 1):
+            raise ValueError("chunk_size must be >= 1 and cid_version 0 or 1")
+        self.chunk_size, self.raw_leaves, self.cid_version = chunk_size, raw_leaves, cid_version
 
     def fail_next(
         self,
@@ -119,6 +145,8 @@ class Faults:
             self.latency = 0.0
             self.corrupt = self.corrupt_blocks = self.wrong_link = False
             self.omit_content_length = False
+            self.chunk_size, self.raw_leaves, self.cid_version = CHUNK_SIZE, False, 0
+            self.drip, self.drip_headers = 0.0, True
 
 
 @dataclass(frozen=True)
@@ -152,6 +180,7 @@ class _Store:
                     meta["filename"],
                     persist=False,
                     chunk_size=int(meta.get("chunk_size", CHUNK_SIZE)),
+                    raw_leaves=bool(meta.get("raw_leaves", False)),
                 )
 
     def add(
@@ -162,6 +191,7 @@ class _Store:
         *,
         persist: bool = True,
         chunk_size: int = CHUNK_SIZE,
+        raw_leaves: bool = False,
     ) -> str:
         blocks: dict[str, bytes] = {}
         emitted = [0]  # every block as linked (repeats included): Kubo's cumulative Size
@@ -170,7 +200,7 @@ class _Store:
             blocks[block_cid] = block
             emitted[0] += len(block)
 
-        cid = build_dag(data, chunk_size=chunk_size, on_block=keep)
+        cid = build_dag(data, chunk_size=chunk_size, on_block=keep, raw_leaves=raw_leaves)
         with self._lock:
             self.blocks.update(blocks)
             self.files[cid] = _Entry(data, content_type, filename)
@@ -182,6 +212,7 @@ class _Store:
                 "filename": filename,
                 "size": len(data),
                 "chunk_size": chunk_size,
+                "raw_leaves": raw_leaves,
             }
             self._write(f"{cid}.json", json.dumps(meta).encode())
         return cid
@@ -281,6 +312,9 @@ class _Handler(BaseHTTPRequestHandler):
         close: bool = False,
     ) -> None:
         svc = self.server.service
+        if svc.faults.drip > 0 and self.command != "HEAD":
+            self._send_dripping(status, body, content_type, extra or {})
+            return
         no_length = svc.faults.omit_content_length and status == 200 and self.command == "GET"
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -294,6 +328,27 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def _send_dripping(
+        self, status: int, body: bytes, content_type: str, extra: dict[str, str]
+    ) -> None:
+        """Write the answer one byte per ``faults.drip`` seconds (the head too, by default)."""
+        faults = self.server.service.faults
+        reason = self.responses.get(status, ("",))[0]
+        lines = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {content_type}"]
+        lines += [f"{k}: {v}" for k, v in extra.items()]
+        lines += [f"Content-Length: {len(body)}", "Connection: close", "", ""]
+        head = "\r\n".join(lines).encode("latin-1")
+        self.close_connection = True
+        if not faults.drip_headers:
+            self.wfile.write(head)
+            self.wfile.flush()
+            head = b""
+        data = head + body
+        for i in range(len(data)):
+            self.wfile.write(data[i : i + 1])
+            self.wfile.flush()
+            time.sleep(faults.drip)
 
     def _error(self, status: int, message: str, close: bool = False) -> None:
         self._send(status, json.dumps({"error": message}).encode(), close=close)
@@ -395,7 +450,16 @@ class _Handler(BaseHTTPRequestHandler):
         headers, data = wanted[0]
         filename = headers.get("disposition-filename") or "file"
         content_type = headers.get("content-type") or "application/octet-stream"
-        cid = svc._store.add(data, content_type, filename)
+        faults = svc.faults
+        cid = svc._store.add(
+            data,
+            content_type,
+            filename,
+            chunk_size=faults.chunk_size,
+            raw_leaves=faults.raw_leaves,
+        )
+        if faults.cid_version == 1 and cid.startswith("Qm"):
+            cid = cid_v1(DAG_PB, decode_cid(cid).multihash)
         if svc.faults.wrong_link:
             cid = build_dag(b"not the uploaded bytes:" + data)
         if path == "/file/create":
@@ -488,14 +552,17 @@ class MockPinningService(ThreadedServing[_Server]):
         filename: str = "file",
         *,
         chunk_size: int = CHUNK_SIZE,
+        raw_leaves: bool = False,
     ) -> str:
         """Pin ``data`` directly (no HTTP); returns its CID.
 
-        ``chunk_size`` pins with another fixed chunker (like ``ipfs add --chunker=size-N``),
-        giving a CID that ``compute_cid`` does not reproduce, to exercise block-by-block
-        verification.
+        ``chunk_size`` pins with another fixed chunker (like ``ipfs add --chunker=size-N``)
+        and ``raw_leaves`` with raw leaf blocks (``--raw-leaves``), giving a CID that
+        ``compute_cid`` does not reproduce, to exercise block-by-block verification.
         """
-        return self._store.add(data, content_type, filename, chunk_size=chunk_size)
+        return self._store.add(
+            data, content_type, filename, chunk_size=chunk_size, raw_leaves=raw_leaves
+        )
 
     def has(self, cid: str) -> bool:
         """Whether a file with root ``cid`` (either spelling: v0 or v1) is pinned."""

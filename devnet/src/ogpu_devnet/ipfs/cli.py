@@ -8,6 +8,8 @@ import sys
 import threading
 from types import FrameType
 
+from ogpu.ipfs._cid import CHUNK_SIZE
+
 from ogpu_devnet.ipfs._service import DEFAULT_MAX_UPLOAD, MockPinningService
 
 
@@ -23,6 +25,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="BYTES",
         help=f"reject larger uploads with 413 (default {DEFAULT_MAX_UPLOAD})",
     )
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help="pin uploads with this chunk size (default: ipfs add's 262144)",
+    )
+    parser.add_argument(
+        "--raw-leaves",
+        action="store_true",
+        help="pin uploads with raw leaves (ipfs add --raw-leaves)",
+    )
+    parser.add_argument(
+        "--cid-version",
+        type=int,
+        choices=(0, 1),
+        default=0,
+        help="spell answered links as CIDv0 (default) or CIDv1",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,10 +53,21 @@ def run(args: argparse.Namespace) -> int:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    service = MockPinningService(
+        args.host, args.port, state_dir=args.state_dir, max_upload=args.max_upload
+    )
+    if args.chunk_size is not None or args.raw_leaves or args.cid_version:
+        try:
+            service.faults.other_chunking(
+                CHUNK_SIZE if args.chunk_size is None else args.chunk_size,
+                raw_leaves=args.raw_leaves,
+                cid_version=args.cid_version,
+            )
+        except ValueError as exc:
+            print(f"ogpu-devnet ipfs: error: {exc}", file=sys.stderr)
+            return 2
     try:
-        service = MockPinningService(
-            args.host, args.port, state_dir=args.state_dir, max_upload=args.max_upload
-        ).start()
+        service.start()
     except OSError as exc:
         print(
             f"ogpu-devnet ipfs: error: cannot listen on {args.host}:{args.port}: {exc}",

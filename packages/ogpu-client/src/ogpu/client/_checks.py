@@ -10,11 +10,14 @@ from ogpu.types import ValidationError
 __all__ = ["check_seconds"]
 
 
-def check_seconds(value: Any, argument: str, *, allow_none: bool = False) -> None:
+def check_seconds(
+    value: Any, argument: str, *, allow_none: bool = False, finite: bool = False
+) -> None:
     """Raise :class:`ValidationError` unless ``value`` is a positive number of seconds.
 
     Bools, NaN and infinity are rejected (a deadline that never comes is no deadline: pass
-    None where that is allowed); ``None`` passes when ``allow_none``.
+    None where that is allowed); ``None`` passes when ``allow_none``. ``finite`` is kept for
+    callers that say so explicitly; every bound is finite.
     """
     if value is None and allow_none:
         return
@@ -24,4 +27,7 @@ def check_seconds(value: Any, argument: str, *, allow_none: bool = False) -> Non
         or not value > 0
         or not math.isfinite(value)
     ):
-        raise ValidationError(f"{argument} must be a positive number of seconds, got {value!r}")
+        hint = " (None means no bound)" if allow_none else ""
+        raise ValidationError(
+            f"{argument} must be a positive, finite number of seconds{hint}, got {value!r}"
+        )

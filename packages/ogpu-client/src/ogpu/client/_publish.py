@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,18 +17,23 @@ from ogpu.protocol import Response, Source, Task, chain_time, controller, nexus,
 from ogpu.types import (
     DeliveryMethod,
     Environment,
+    InsufficientBalanceError,
     InvalidArgumentTypeError,
     PublishTimeoutError,
     Receipt,
     Role,
+    SourceInactiveError,
     SourceInfo,
     SourceMetadata,
+    SourceNotFoundError,
     SourceParams,
+    SourceStatus,
     TaskExpiredError,
     TaskInfo,
     TaskInput,
     TaskParams,
     TxReceiptTimeoutError,
+    TxRpcError,
     ValidationError,
 )
 
@@ -69,6 +75,26 @@ def _uploaded(what: str, url: str, consequence: str) -> Iterator[None]:
         raise
 
 
+#: Schemes a provider can fetch a docker-compose file from. ``file:`` (a path on whoever
+#: reads it), ``data:``, ``javascript:`` and the like are refused before anything is uploaded.
+COMPOSE_URL_SCHEMES = ("https", "http", "ipfs")
+
+
+def _check_compose_url(flag: Environment, url: str) -> None:
+    from urllib.parse import urlsplit
+
+    name = f"imageEnvs.{str(flag.name).lower()}"
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:
+        raise ValidationError(f"{name} is not a valid URL ({exc}): {url!r}") from None
+    if parts.scheme.lower() not in COMPOSE_URL_SCHEMES or not parts.netloc:
+        raise ValidationError(
+            f"{name} must be an {'/'.join(COMPOSE_URL_SCHEMES)} URL of a docker-compose file, "
+            f"got {url!r}"
+        )
+
+
 def _environment_mask(info: SourceInfo) -> int:
     envs = info.imageEnvs
     mask = 0
@@ -77,6 +103,7 @@ def _environment_mask(info: SourceInfo) -> int:
         if not isinstance(url, str):
             raise InvalidArgumentTypeError("imageEnvs", "docker-compose URLs as str", repr(url))
         if url:
+            _check_compose_url(flag, url)
             mask |= int(flag)
     if mask == 0:
         raise ValidationError(
@@ -201,7 +228,70 @@ def _checked_task(info: Any) -> tuple[str, dict[str, Any], int, int]:
         raise ValidationError("info.config.function_name must be a non-empty str")
     expiry = check_amount(info.expiryTime, argument="info.expiryTime")
     payment = check_amount(info.payment, argument="info.payment")
-    return source, info.config.to_dict(), expiry, payment
+    config = info.config.to_dict()
+    from ogpu.ipfs import _json
+
+    try:
+        # What providers could not read back (NaN/Infinity, nesting deeper than readers
+        # accept, objects JSON cannot hold) is refused before any request.
+        _json.dumps(config)
+    except ValueError as exc:
+        raise ValidationError(f"info.config cannot be published as JSON: {exc}") from None
+    return source, config, expiry, payment
+
+
+def _preflight_task(source: str, publisher: str, expiry: int, payment: int) -> None:
+    """Refuse, before uploading, a task the chain would reject: one batched round trip
+    reads the source's parameters and status, the publisher's Vault balance and the chain
+    time (the latest block's timestamp).
+
+    Raises:
+        SourceNotFoundError: no source contract at ``source``.
+        SourceInactiveError: the source no longer takes tasks.
+        TaskExpiredError: ``expiry`` is not after the chain's time.
+        ValidationError: ``expiry`` beyond the source's ``maxExpiryDuration``, or ``payment``
+            below its ``minPayment``.
+        InsufficientBalanceError: the publisher's liquid Vault balance is below ``payment``
+            (the escrow is frozen from the publisher's balance).
+    """
+    from ogpu.protocol._reads import Call, CallFailure, read_many
+
+    vault_address = ChainConfig.get_contract_address("VAULT")
+    calls = [
+        Call(source, "Source", "getSourceParams"),
+        Call(source, "Source", "getStatus"),
+        Call(vault_address, "Vault", "balanceOf", (publisher,)),
+    ]
+    values, extra = read_many(calls, extra=[("eth_getBlockByNumber", ["latest", False])])
+    params_raw, status_raw, balance = values
+    if isinstance(params_raw, CallFailure) or isinstance(status_raw, CallFailure):
+        failure = params_raw if isinstance(params_raw, CallFailure) else status_raw
+        assert isinstance(failure, CallFailure)
+        if failure.kind == "rpc":
+            raise failure.to_exception()
+        raise SourceNotFoundError(source)  # no code, or a contract that is not a source
+    if isinstance(balance, CallFailure):
+        raise balance.to_exception()
+    block = extra[0] if extra else None
+    if not isinstance(block, dict) or not isinstance(block.get("timestamp"), str):
+        raise TxRpcError(f"eth_getBlockByNumber('latest') answered {block!r}, not a block")
+    now = int(block["timestamp"], 16)
+    params = SourceParams.from_tuple(params_raw)
+    if int(status_raw) != int(SourceStatus.ACTIVE):
+        raise SourceInactiveError(source)
+    if expiry <= now:
+        raise TaskExpiredError("", expiry)
+    if expiry > now + params.maxExpiryDuration:
+        raise ValidationError(
+            f"info.expiryTime {expiry} is {expiry - now} s after the chain's time {now}: "
+            f"beyond source {source}'s maxExpiryDuration of {params.maxExpiryDuration} s"
+        )
+    if payment < params.minPayment:
+        raise ValidationError(
+            f"info.payment {payment} is below source {source}'s minPayment of {params.minPayment}"
+        )
+    if int(balance) < payment:
+        raise InsufficientBalanceError(publisher, payment, int(balance))
 
 
 def publish_task(
@@ -218,10 +308,16 @@ def publish_task(
 
     The config document (``taskConfig.json``: ``{"function_name", "data", ...extra}``) goes
     to IPFS and its URL on chain; ``info.payment`` is frozen from the client's Vault balance.
-    A task whose ``expiryTime`` is not after the chain's current time is refused with
-    :class:`TaskExpiredError` before the upload, and checked again right before signing.
-    ``total_timeout`` bounds the whole call (upload, sending, receipt): when it runs out,
-    :class:`PublishTimeoutError` is raised (nothing is sent if it runs out before sending).
+    Before the upload, one batched read refuses what the chain would reject: no source
+    contract (:class:`SourceNotFoundError`), an inactive source (:class:`SourceInactiveError`),
+    an ``expiryTime`` not after the chain's time (:class:`TaskExpiredError`, checked again
+    right before signing) or beyond the source's ``maxExpiryDuration``, a payment below its
+    ``minPayment`` (:class:`ValidationError`), a payment above the publisher's liquid Vault
+    balance (:class:`InsufficientBalanceError`); a config JSON cannot hold (NaN/Infinity,
+    nesting over 500 levels) is refused before any request. ``total_timeout`` bounds the
+    whole call (upload, sending, receipt): when it runs out, :class:`PublishTimeoutError`
+    is raised (nothing is sent if it runs out before sending); ``None`` or ``math.inf``:
+    no bound.
 
     Example::
 
@@ -232,14 +328,17 @@ def publish_task(
         ))
     """
     source, config, expiry, payment = _checked_task(task_info)
-    check_seconds(ipfs_timeout, "ipfs_timeout")
+    check_seconds(ipfs_timeout, "ipfs_timeout", finite=True)
     check_seconds(receipt_timeout, "receipt_timeout")
     check_seconds(total_timeout, "total_timeout", allow_none=True)
+    if total_timeout is not None and math.isinf(total_timeout):
+        total_timeout = None  # no bound, as documented
     if isinstance(ipfs_retries, bool) or not isinstance(ipfs_retries, int) or ipfs_retries < 0:
         raise ValidationError(f"ipfs_retries must be a non-negative int, got {ipfs_retries!r}")
     if (
         isinstance(ipfs_backoff, bool)
         or not isinstance(ipfs_backoff, (int, float))
+        or not math.isfinite(ipfs_backoff)
         or ipfs_backoff < 0
     ):
         raise ValidationError(f"ipfs_backoff must be a non-negative number, got {ipfs_backoff!r}")
@@ -260,7 +359,8 @@ def publish_task(
         if expiry <= chain_time():
             raise TaskExpiredError("", expiry)
 
-    refuse_if_expired()
+    # One round trip: everything the chain would reject the task for, before the upload.
+    _preflight_task(source, str(account.address), expiry, payment)
     budget = remaining("ipfs upload")
     try:
         url = publish_to_ipfs(

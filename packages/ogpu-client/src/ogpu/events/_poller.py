@@ -7,6 +7,11 @@ order and a log at or before the last one yielded is dropped, so overlapping
 ranges never produce duplicates. When the node forgets the filter (restarts,
 expiry of idle filters, or an ``eth_uninstallFilter`` from someone else) the
 stream re-creates it and resumes from the block of the last log it yielded.
+
+A node's answer is untrusted input: a log that is not an object, or lacks a valid
+``blockNumber``/``logIndex``, ends the stream with :class:`~ogpu.types.TxRpcError` (typed,
+naming the method) rather than being skipped: a skipped log would be an event lost without
+a trace, and its position is what exactly-once delivery rests on.
 """
 
 from __future__ import annotations
@@ -64,18 +69,42 @@ class JsonRpc:
 
     async def block_number(self) -> int:
         """The node's latest block number."""
-        return _to_int(await self.call("eth_blockNumber", []))
+        answer = await self.call("eth_blockNumber", [])
+        try:
+            return _to_int(answer)
+        except (TypeError, ValueError):
+            raise TxRpcError(f"malformed eth_blockNumber answer: {str(answer)[:120]!r}") from None
 
 
 def _to_int(value: Any) -> int:
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return int(str(value), 16)
+    return int(value, 16)  # TypeError for anything but a str (callers map it)
 
 
-def log_key(log: dict[str, Any]) -> LogKey:
-    """The position that orders logs on a chain: ``(blockNumber, logIndex)``."""
-    return _to_int(log["blockNumber"]), _to_int(log["logIndex"])
+def log_key(log: Any) -> LogKey:
+    """The position that orders logs on a chain: ``(blockNumber, logIndex)``.
+
+    Raises :class:`~ogpu.types.TxRpcError` for a malformed log (not an object, a position
+    missing, null or not a number).
+    """
+    if not isinstance(log, dict):
+        raise TxRpcError(f"malformed log from the node (not an object): {str(log)[:120]!r}")
+    try:
+        return _to_int(log["blockNumber"]), _to_int(log["logIndex"])
+    except (KeyError, TypeError, ValueError):
+        raise TxRpcError(
+            f"malformed log from the node (no valid blockNumber/logIndex): {str(log)[:200]!r}"
+        ) from None
+
+
+def _logs(answer: Any, method: str) -> list[Any]:
+    """The list of logs of an eth_getLogs/eth_getFilterChanges answer (null: none)."""
+    if answer is None:
+        return []
+    if not isinstance(answer, list):
+        raise TxRpcError(f"malformed {method} answer (not a list): {str(answer)[:120]!r}")
+    return answer
 
 
 async def stream_logs(
@@ -103,14 +132,20 @@ async def stream_logs(
                 head = await rpc.block_number()
                 batch = []
                 if head >= cursor:
-                    batch = await rpc.call(
+                    batch = _logs(
+                        await rpc.call(
+                            "eth_getLogs",
+                            [{**criteria, "fromBlock": hex(cursor), "toBlock": hex(head)}],
+                        ),
                         "eth_getLogs",
-                        [{**criteria, "fromBlock": hex(cursor), "toBlock": hex(head)}],
                     )
                 logger.debug("log filter %s installed (replaying %d..%d)", filter_id, cursor, head)
             else:
                 try:
-                    batch = await rpc.call("eth_getFilterChanges", [filter_id])
+                    batch = _logs(
+                        await rpc.call("eth_getFilterChanges", [filter_id]),
+                        "eth_getFilterChanges",
+                    )
                 except _FilterGone:
                     # Resume at the block of the last log yielded; the key check drops repeats.
                     if last is not None:
@@ -122,7 +157,7 @@ async def stream_logs(
                     )
                     filter_id = None
                     continue
-            for log in sorted(batch or [], key=log_key):
+            for log in sorted(batch, key=log_key):
                 if log.get("removed"):
                     continue
                 key = log_key(log)

@@ -25,6 +25,7 @@ from ogpu.ipfs._errors import (
     IPFSIntegrityError,
     IPFSTimeoutError,
     IPFSTooLargeError,
+    IPFSUntrustedURLError,
     OGPUError,
 )
 from ogpu.ipfs._fetch import fetch_ipfs_bytes, fetch_ipfs_json, fetch_many
@@ -56,6 +57,7 @@ __all__ = [
     "IPFSSettings",
     "IPFSTimeoutError",
     "IPFSTooLargeError",
+    "IPFSUntrustedURLError",
     "OGPUError",
     "__version__",
     "clear_cache",

@@ -8,7 +8,8 @@ Accepted forms (anything else raises :class:`IPFSAddressError`)::
     http(s)://host[:port]/ipfs/<cid>[/path]   path-style gateway URL
     http(s)://<cid>.ipfs.host[:port][/path]   subdomain gateway URL
 
-A path may not hold ``.`` or ``..`` segments (plain or percent-encoded): rewritten to a
+A path may not hold ``.`` or ``..`` segments (plain or percent-encoded, also once the
+encoded slashes and backslashes it holds are decoded: ``..%2f..%2fadmin``): rewritten to a
 trusted gateway, ``/ipfs/<cid>/../../x`` would otherwise leave the ``/ipfs/`` namespace.
 """
 
@@ -39,8 +40,20 @@ def _split_cid_path(address: str, rest: str) -> IPFSAddress:
 def _clean_path(address: str, path: str) -> str:
     from urllib.parse import unquote
 
-    for segment in path.split("/"):
-        if unquote(segment) in (".", ".."):
+    # Decode as often as a chain of servers might (``%252f`` -> ``%2f`` -> ``/``), then look
+    # at the segments a server would see: ``..%2f..%2fadmin`` is ``../../admin``.
+    decoded = path
+    for _ in range(4):
+        once = unquote(decoded)
+        if once == decoded:
+            break
+        decoded = once
+    else:
+        raise IPFSAddressError(address, "the path is percent-encoded too many times")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in decoded):
+        raise IPFSAddressError(address, "the path holds encoded control characters")
+    for segment in decoded.replace("\\", "/").split("/"):
+        if segment in (".", ".."):
             raise IPFSAddressError(address, "the path holds a '.' or '..' segment")
     return path
 

@@ -96,6 +96,7 @@ class _Node(NamedTuple):
     multihash: bytes  # sha2-256 multihash of the block
     tsize: int  # block size plus the Tsize of every descendant
     filesize: int  # bytes of file content below this node
+    link: bytes = b""  # the binary CID a parent links with ("": the bare multihash, CIDv0)
 
 
 def _unixfs_file(data: bytes | None, filesize: int, blocksizes: list[int]) -> bytes:
@@ -113,7 +114,9 @@ def _dag_pb(data: bytes, links: list[_Node]) -> bytes:
     out = b""
     for link in links:
         pb_link = (
-            _field_bytes(1, link.multihash) + _field_bytes(2, b"") + _field_varint(3, link.tsize)
+            _field_bytes(1, link.link or link.multihash)
+            + _field_bytes(2, b"")
+            + _field_varint(3, link.tsize)
         )
         out += _field_bytes(2, pb_link)
     return out + _field_bytes(1, data)
@@ -130,6 +133,14 @@ def cid_v0(multihash: bytes) -> str:
     return b58encode(multihash)
 
 
+def cid_v1(codec: int, multihash: bytes) -> str:
+    """Return the CIDv1 string (multibase base32, ``b...``) of ``codec`` and a multihash."""
+    import base64
+
+    raw = _varint(1) + _varint(codec) + multihash
+    return "b" + base64.b32encode(raw).decode().lower().rstrip("=")
+
+
 BlockSink = Callable[[str, bytes], None]
 
 
@@ -139,13 +150,17 @@ def build_dag(
     chunk_size: int = CHUNK_SIZE,
     max_links: int = MAX_LINKS,
     on_block: BlockSink | None = None,
+    raw_leaves: bool = False,
 ) -> str:
-    """Build the ``ipfs add`` DAG of ``data``; return the root CIDv0.
+    """Build the ``ipfs add`` DAG of ``data``; return the root CID.
 
     ``on_block(cid, block)`` (optional) receives every block, leaves first; the mock pinning
     service uses it to keep the blocks it serves with ``?format=raw``. ``chunk_size`` and
     ``max_links`` exist so tests can check the tree shape at small sizes; the defaults are
-    ``ipfs add``'s.
+    ``ipfs add``'s. ``raw_leaves=True`` builds what ``ipfs add --raw-leaves`` does: leaves
+    are raw blocks (CIDv1, codec raw), so a one-chunk file's root is its raw block.
+
+    The root is a CIDv0 (``Qm...``) unless it is a raw block (then a CIDv1 ``bafk...``).
     """
     if chunk_size < 1 or max_links < 2:
         raise IPFSConfigError("chunk_size must be >= 1 and max_links >= 2")
@@ -156,11 +171,20 @@ def build_dag(
             on_block(cid_v0(mh), block)
         return _Node(mh, len(block) + tsize_below, filesize)
 
+    def emit_raw(chunk: bytes) -> _Node:
+        mh = _multihash(chunk)
+        if on_block is not None:
+            on_block(cid_v1(_RAW, mh), chunk)
+        return _Node(mh, len(chunk), len(chunk), _varint(1) + _varint(_RAW) + mh)
+
     level: list[_Node] = []
     view = memoryview(data)
     for start in range(0, max(len(data), 1), chunk_size):
         chunk = bytes(view[start : start + chunk_size])
-        level.append(emit(_dag_pb(_unixfs_file(chunk, len(chunk), []), []), len(chunk), 0))
+        if raw_leaves:
+            level.append(emit_raw(chunk))
+        else:
+            level.append(emit(_dag_pb(_unixfs_file(chunk, len(chunk), []), []), len(chunk), 0))
     # The balanced layout fills complete max_links-ary subtrees left to right, every leaf at
     # the same depth: exactly what grouping one level at a time gives.
     while len(level) > 1:
@@ -171,7 +195,8 @@ def build_dag(
             unixfs = _unixfs_file(None, filesize, [n.filesize for n in group])
             parents.append(emit(_dag_pb(unixfs, group), filesize, sum(n.tsize for n in group)))
         level = parents
-    return cid_v0(level[0].multihash)
+    root = level[0]
+    return cid_v1(_RAW, root.multihash) if root.link else cid_v0(root.multihash)
 
 
 def compute_cid(data: bytes) -> str:

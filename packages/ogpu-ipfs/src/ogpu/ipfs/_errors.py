@@ -11,6 +11,7 @@
                                     or a success status with an unusable body
         IPFSIntegrityError(url, expected_cid, actual_cid)   bytes do not match their CID
         IPFSAddressError(address, reason)        not a recognised IPFS address (also ValueError)
+          IPFSUntrustedURLError                  a non-IPFS URL refused by the URL policy
         IPFSConfigError(reason)     invalid setting or argument (also ValueError)
 
 "Could not reach / could not read" (:class:`IPFSFetchError`) is kept apart from "the server
@@ -210,3 +211,14 @@ class MalformedDataError(IPFSError, ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class IPFSUntrustedURLError(IPFSAddressError):
+    """A URL that is not IPFS content, refused by the ``strict`` URL policy before any request.
+
+    URLs read from the chain (``Source.get_metadata()``, ``Task.get_metadata()``,
+    ``Response.fetch_data()``) are fetched only as IPFS content through the trusted gateway,
+    so an on-chain URL cannot make the process call a host of its choosing (SSRF). Opt in to
+    fetching other URLs with ``ogpu.ipfs.configure(trust_chain_urls=True)`` or
+    ``OGPU_IPFS_TRUST_CHAIN_URLS=1``.
+    """

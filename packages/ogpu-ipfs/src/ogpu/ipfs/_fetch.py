@@ -26,6 +26,7 @@ from ogpu.ipfs._errors import (
     IPFSFetchError,
     IPFSIntegrityError,
     IPFSTooLargeError,
+    IPFSUntrustedURLError,
     OGPUError,
 )
 from ogpu.ipfs._settings import IPFSSettings, UrlPolicy, get_settings, validate
@@ -48,14 +49,28 @@ def _resolve(url: str, policy: UrlPolicy, gateway: str) -> tuple[str, IPFSAddres
     if not isinstance(url, str):
         raise IPFSAddressError(repr(url), "a URL must be a string")
     scheme = url.strip().split("://", 1)[0].lower() if "://" in url else ""
+    if policy == "strict":
+        # Only IPFS content, through the trusted gateway: anything else is refused before
+        # any request (file:, data:, a loopback or internal host, an integer or IPv6 host).
+        try:
+            found = parse_ipfs_url(url)
+        except IPFSAddressError as exc:
+            raise IPFSUntrustedURLError(
+                url,
+                f"{exc.reason}; the strict URL policy fetches only IPFS content through the "
+                f"trusted gateway (for URLs read from the chain, opt in to other URLs with "
+                f"ogpu.ipfs.configure(trust_chain_urls=True) or OGPU_IPFS_TRUST_CHAIN_URLS=1)",
+            ) from None
+        return f"{gateway}/{found.cid}{found.path}", found
     if scheme and scheme not in ("http", "https", "ipfs"):
         raise IPFSFetchError(url, f"refusing to fetch a {scheme!r} URL: only http(s) and ipfs://")
     try:
-        address: IPFSAddress | None = parse_ipfs_url(url)
+        parsed: IPFSAddress | None = parse_ipfs_url(url)
     except IPFSAddressError:
-        if policy == "strict" or scheme not in ("http", "https"):
+        if scheme not in ("http", "https"):
             raise
-        address = None
+        parsed = None
+    address = parsed
     if address is None:
         _http.check_http_url(url.strip())
         return url.strip(), None

@@ -3,10 +3,19 @@
 Every HTTP call goes through :func:`send`, which owns the pooled session, retries, the
 overall deadline, redirect policy and the streaming size cap, and maps every ``requests``
 exception to a typed :mod:`ogpu.ipfs` error (``raise mapped from exc``).
+
+The deadline is a wall-clock bound on the whole call. Socket timeouts alone cannot keep it:
+a server dripping one byte every 100 ms never lets a read time out. So the connections a
+call uses are registered (by the session's connection class) with one watchdog thread,
+which shuts their sockets down when the call's deadline passes; the blocked read or write
+then fails at once and the call raises :class:`IPFSTimeoutError`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import heapq
+import itertools
 import logging
 import os
 import threading
@@ -24,6 +33,8 @@ from ogpu.ipfs._errors import (
 from ogpu.ipfs._version import __version__
 
 if TYPE_CHECKING:
+    import socket
+
     import requests
 
 logger = logging.getLogger("ogpu.ipfs")
@@ -39,12 +50,148 @@ _session: requests.Session | None = None
 _session_pid = 0
 
 
+class _Call:
+    """The sockets one :func:`send` call uses; shut down if its deadline passes first."""
+
+    __slots__ = ("at", "done", "fired", "lock", "socks")
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+        self.socks: list[socket.socket] = []
+        self.done = False
+        self.fired = False
+        self.lock = threading.Lock()
+
+    def attach(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self.lock:
+            fired = self.fired
+            if not fired and all(sock is not known for known in self.socks):
+                self.socks.append(sock)
+        if fired:
+            _shutdown(sock)
+
+    def finish(self) -> None:
+        with self.lock:
+            self.done = True
+            self.socks.clear()
+
+    def fire(self) -> None:
+        with self.lock:
+            if self.done:
+                return
+            self.fired = True
+            socks, self.socks = self.socks, []
+        for sock in socks:
+            _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    import socket  # here, not at import: `import ogpu.ipfs` stays cheap
+
+    # The plain socket's shutdown (also for TLS sockets, whose own shutdown() would drop
+    # the SSL object under a reader in another thread): blocked recv/send return at once.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """One daemon thread firing :class:`_Call` deadlines in time order."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Call]] = []
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, call: _Call) -> None:
+        with self._cond:
+            if len(self._heap) > 1024:  # finished calls wait for their deadline: drop them
+                self._heap = [entry for entry in self._heap if not entry[2].done]
+                heapq.heapify(self._heap)
+            heapq.heappush(self._heap, (call.at, next(self._seq), call))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="ogpu-ipfs-deadlines", daemon=True
+                )
+                self._thread.start()
+            elif self._heap[0][2] is call:
+                # Wake the thread only when this deadline comes first: waking it on every
+                # call would cost a thread switch per request.
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    while self._heap and self._heap[0][2].done:
+                        heapq.heappop(self._heap)
+                    if not self._heap:
+                        self._cond.wait()
+                        continue
+                    delay = self._heap[0][0] - time.monotonic()
+                    if delay <= 0:
+                        call = heapq.heappop(self._heap)[2]
+                        break
+                    self._cond.wait(delay)
+            call.fire()
+
+
+_watchdog = _Watchdog()
+_current = threading.local()
+
+
+def _attach_current(conn: Any) -> None:
+    # The socket, not the connection: http.client drops conn.sock once a "Connection: close"
+    # answer's head is read, while its body is still read from that socket.
+    call: _Call | None = getattr(_current, "call", None)
+    if call is not None:
+        call.attach(getattr(conn, "sock", None))
+
+
+def _connection_classes() -> tuple[type[Any], type[Any]]:
+    """urllib3 pool classes whose connections join the current call's watchdog."""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    # A pooled connection is attached when a request starts; a new one once connected
+    # (before sending: an upload to a server that does not read is cut too).
+    class WatchedHTTPConnection(HTTPConnection):
+        def connect(self) -> None:
+            super().connect()
+            _attach_current(self)
+
+        def request(self, *args: Any, **kwargs: Any) -> None:
+            _attach_current(self)
+            super().request(*args, **kwargs)
+
+    class WatchedHTTPSConnection(HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            _attach_current(self)
+
+        def request(self, *args: Any, **kwargs: Any) -> None:
+            _attach_current(self)
+            super().request(*args, **kwargs)
+
+    class WatchedHTTPPool(HTTPConnectionPool):
+        ConnectionCls = WatchedHTTPConnection
+
+    class WatchedHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = WatchedHTTPSConnection
+
+    return WatchedHTTPPool, WatchedHTTPSPool
+
+
 def _reset_after_fork() -> None:
     # The parent's lock may be held by another thread at fork time, and its pooled sockets
-    # must not be shared: the child starts with a fresh lock and no session.
-    global _session_lock, _session, _session_pid
+    # must not be shared: the child starts with a fresh lock and no session (and its own
+    # watchdog: threads do not survive a fork).
+    global _session_lock, _session, _session_pid, _watchdog
     _session_lock = threading.Lock()
     _session, _session_pid = None, 0
+    _watchdog = _Watchdog()
 
 
 if hasattr(os, "register_at_fork"):
@@ -69,10 +216,25 @@ def session() -> requests.Session:
             import requests
             from requests.adapters import HTTPAdapter
 
+            http_pool, https_pool = _connection_classes()
+
+            class WatchedAdapter(HTTPAdapter):
+                def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+                    super().init_poolmanager(*args, **kwargs)
+                    self.poolmanager.pool_classes_by_scheme = {
+                        "http": http_pool,
+                        "https": https_pool,
+                    }
+
+                def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
+                    manager = super().proxy_manager_for(*args, **kwargs)
+                    manager.pool_classes_by_scheme = {"http": http_pool, "https": https_pool}
+                    return manager
+
             new = requests.Session()
             new.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
             new.trust_env = True
-            adapter = HTTPAdapter(pool_connections=16, pool_maxsize=32, max_retries=0)
+            adapter = WatchedAdapter(pool_connections=16, pool_maxsize=32, max_retries=0)
             new.mount("http://", adapter)
             new.mount("https://", adapter)
             new.headers["User-Agent"] = USER_AGENT
@@ -211,17 +373,54 @@ def send(
         IPFSTooLargeError: the body exceeded ``max_bytes`` (not retried).
         IPFSFetchError: connection failure, refused redirect, or an unusable URL.
     """
-    import random
-
-    import requests
-    from urllib3.exceptions import ReadTimeoutError
-
     check_http_url(url)
     if deadline_at is None:
         deadline = derived_deadline(timeout, retries, backoff) if deadline is None else deadline
         deadline_at = time.monotonic() + deadline
     else:
         deadline = max(0.0, deadline_at - time.monotonic())
+    call = _Call(deadline_at)
+    _watchdog.watch(call)
+    outer = getattr(_current, "call", None)
+    _current.call = call
+    try:
+        return _send(
+            call, method, url, timeout, retries, backoff, deadline, deadline_at,
+            max_bytes, params, headers, files, check_redirect,
+        )  # fmt: skip
+    except IPFSError as exc:
+        if call.fired and not isinstance(exc, IPFSTimeoutError):
+            raise IPFSTimeoutError(url, f"overall deadline of {deadline:.3g}s exceeded") from exc
+        raise
+    except Exception as exc:  # anything the transport raised once its socket was shut down
+        if call.fired:
+            raise IPFSTimeoutError(url, f"overall deadline of {deadline:.3g}s exceeded") from exc
+        raise
+    finally:
+        _current.call = outer
+        call.finish()
+
+
+def _send(
+    call: _Call,
+    method: str,
+    url: str,
+    timeout: float,
+    retries: int,
+    backoff: float,
+    deadline: float,
+    deadline_at: float,
+    max_bytes: int,
+    params: Mapping[str, str] | None,
+    headers: Mapping[str, str] | None,
+    files: Any,
+    check_redirect: Callable[[str], None] | None,
+) -> Response:
+    import random
+
+    import requests
+    from urllib3.exceptions import ReadTimeoutError
+
     sess = session()
     attempt = 0
     hops = 0
@@ -229,7 +428,7 @@ def send(
     while True:
         remaining = deadline_at - time.monotonic()
         if remaining <= 0:
-            raise IPFSTimeoutError(current, f"overall deadline of {deadline:g}s exceeded")
+            raise IPFSTimeoutError(current, f"overall deadline of {deadline:.3g}s exceeded")
         per_try = min(timeout, remaining)
         last: IPFSError
         retry_after: float | None = None
@@ -303,6 +502,10 @@ def send(
                     if status != 429 and status < 500:
                         raise error
                     last = error
+        if call.fired:
+            raise IPFSTimeoutError(
+                current, f"overall deadline of {deadline:.3g}s exceeded"
+            ) from last
         if attempt >= retries:
             raise last
         delay = backoff * 2.0 ** min(attempt, _MAX_DOUBLINGS) * random.uniform(0.5, 1.5)

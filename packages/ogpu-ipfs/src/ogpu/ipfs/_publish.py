@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Any
 
 from ogpu.ipfs import _http
@@ -12,8 +13,10 @@ from ogpu.ipfs._cid import CHUNK_SIZE, DAG_PB, RAW, block_matches, compute_cid, 
 from ogpu.ipfs._errors import (
     IPFSAddressError,
     IPFSConfigError,
+    IPFSError,
     IPFSGatewayError,
     IPFSIntegrityError,
+    IPFSTooLargeError,
 )
 from ogpu.ipfs._settings import Backend, IPFSSettings, get_settings, validate
 
@@ -28,24 +31,83 @@ def _encode(data: object) -> bytes:
     if isinstance(data, str):
         return data.encode("utf-8")
     if isinstance(data, dict):
-        import json
+        from ogpu.ipfs import _json
 
+        # What our own fetch could not read back (NaN/Infinity, nesting beyond its depth
+        # limit) is refused here, before anything is uploaded.
         try:
-            return json.dumps(data).encode("utf-8")
-        except (TypeError, ValueError) as exc:
-            raise IPFSConfigError(f"cannot serialise the dict as JSON: {exc}") from exc
+            return _json.dumps(data)
+        except ValueError as exc:
+            raise IPFSConfigError(f"cannot publish the dict as JSON: {exc}") from None
     raise IPFSConfigError(f"can publish a dict, str or bytes, not {type(data).__name__}")
 
 
-def _check_link_cid(link: str, cid_text: str, payload: bytes, computed: str) -> None:
+def _link_matches(cid_text: str, payload: bytes, computed: str) -> bool:
+    """Whether the link's CID is provably the CID of ``payload`` without any request."""
     cid = decode_cid(cid_text)
     if cid.codec == DAG_PB and cid.multihash == decode_cid(computed).multihash:
-        return
-    if cid.codec == RAW and block_matches(cid, payload):
-        return
-    raise IPFSIntegrityError(
-        link, cid_text, computed, "the service answered with a CID other than the bytes sent"
+        return True
+    return cid.codec == RAW and block_matches(cid, payload)
+
+
+def _verify_by_content(
+    link: str, cid_text: str, payload: bytes, computed: str, call: dict[str, Any]
+) -> None:
+    """The link's CID is not the one we compute (another chunking, raw leaves, ...): fetch
+    the link once and compare its bytes with the payload; equal bytes are the content we sent.
+
+    Raises:
+        IPFSIntegrityError: the bytes differ, or the link could not be read to compare.
+    """
+    logger.info(
+        "the service answered CID %s, ours is %s (another DAG layout?): comparing content",
+        cid_text,
+        computed,
     )
+    try:
+        resp = _http.send("GET", link, max_bytes=len(payload), **call)
+    except IPFSTooLargeError:
+        raise IPFSIntegrityError(
+            link, cid_text, computed, "the link serves more bytes than were sent"
+        ) from None
+    except IPFSError as exc:
+        raise IPFSIntegrityError(
+            link,
+            cid_text,
+            computed,
+            f"the service answered another CID than ours and the link could not be read to "
+            f"compare its content ({exc}); the content may be pinned under that link",
+        ) from exc
+    if resp.body != payload:
+        raise IPFSIntegrityError(
+            link, cid_text, computed, "the service answered a link whose content differs"
+        )
+    logger.info("content of %s verified byte for byte (%d bytes)", link, len(payload))
+
+
+def _checked_link(link: str, endpoint: str, status: int) -> str:
+    """The CID of a pinning service's link; refuses links that are not plain content URLs."""
+    from urllib.parse import urlsplit
+
+    try:
+        address = parse_ipfs_url(link)
+    except IPFSAddressError:
+        raise IPFSGatewayError(
+            endpoint, status, reason=f"'link' is not an IPFS URL: {link!r}"
+        ) from None
+    if address.path:
+        raise IPFSGatewayError(
+            endpoint, status, reason=f"'link' has a path after its CID: {link!r}"
+        )
+    if "://" in link:
+        parts = urlsplit(link)
+        if parts.query or parts.fragment or "@" in parts.netloc:
+            raise IPFSGatewayError(
+                endpoint,
+                status,
+                reason=f"'link' carries a query, fragment or user info: {link!r}",
+            )
+    return address.cid
 
 
 def _json_answer(body: bytes, endpoint: str, status: int) -> Any:
@@ -76,8 +138,11 @@ def publish_bytes(
 ) -> str:
     """Publish raw bytes; return the gateway URL of the pinned content.
 
-    The CID in the returned link is checked against the bytes sent: a service answering
-    with another CID raises :class:`IPFSIntegrityError`. Connection errors, timeouts, 5xx
+    The CID in the returned link is checked against the bytes sent. When it is not the CID
+    we compute (the service may chunk differently, use raw leaves or CIDv1), the link is
+    fetched once and its bytes compared with the bytes sent: :class:`IPFSIntegrityError`
+    only when they differ (or the link cannot be read to compare). A link with a path,
+    query or user info after its CID is refused (:class:`IPFSGatewayError`). Connection errors, timeouts, 5xx
     and 429 are retried (``retries`` times, backoff doubling from ``backoff`` seconds, with
     jitter; ``Retry-After`` honoured); other 4xx and malformed answers fail at once.
 
@@ -119,14 +184,18 @@ def publish_bytes(
     payload = bytes(data)
     computed = compute_cid(payload)
     files = {"file": (filename, payload, content_type)}
-    call: dict[str, Any] = {
+    deadline_s = s.deadline
+    if deadline_s is None:
+        deadline_s = _http.derived_deadline(s.timeout, s.retries, s.backoff)
+    timing: dict[str, Any] = {
         "timeout": s.timeout,
         "retries": s.retries,
         "backoff": s.backoff,
-        "deadline": s.deadline,
-        "max_bytes": _MAX_ANSWER,
-        "files": files,
+        "deadline": deadline_s,
+        # One wall-clock bound for the upload and the content check after it.
+        "deadline_at": time.monotonic() + deadline_s,
     }
+    call: dict[str, Any] = {**timing, "max_bytes": _MAX_ANSWER, "files": files}
     if s.backend == "kubo":
         endpoint = f"{s.kubo_api_url}/api/v0/add"
         # Spell out `ipfs add`'s defaults: a node configured otherwise (Import.* settings)
@@ -158,13 +227,9 @@ def publish_bytes(
         if not isinstance(found, str) or not found:
             raise IPFSGatewayError(endpoint, resp.status, reason="the answer has no 'link' field")
         link = found
-        try:
-            cid_text = parse_ipfs_url(link).cid
-        except IPFSAddressError:
-            raise IPFSGatewayError(
-                endpoint, resp.status, reason=f"'link' is not an IPFS URL: {link!r}"
-            ) from None
-    _check_link_cid(link, cid_text, payload, computed)
+        cid_text = _checked_link(link, endpoint, resp.status)
+    if not _link_matches(cid_text, payload, computed):
+        _verify_by_content(link, cid_text, payload, computed, timing)
     logger.info("published %d bytes as %s", len(payload), link)
     return link
 

@@ -8,6 +8,8 @@ Environment variables (read at each call, so tests and processes can change them
 - ``OGPU_IPFS_BACKEND``: ``ogpu`` (default) or ``kubo``.
 - ``OGPU_IPFS_KUBO_API``: Kubo RPC API base URL, e.g. ``http://127.0.0.1:5001``.
 - ``OGPU_IPFS_URL_POLICY``: ``direct`` (default), ``gateway`` or ``strict`` (see README).
+- ``OGPU_IPFS_TRUST_CHAIN_URLS``: ``1`` to let URLs read from the chain that are not IPFS
+  content be fetched as they are (off by default: they are refused, see README).
 - ``OGPU_IPFS_VERIFY``: ``1`` to verify fetched bytes against their CID by default.
 - ``OGPU_IPFS_MAX_BYTES``: fetch size cap in bytes.
 - ``OGPU_IPFS_CACHE_DIR``: directory for the verified-content cache (off by default).
@@ -60,6 +62,10 @@ class IPFSSettings:
         deadline: overall time budget for one call, retries included (``None``: derived).
         cache_max_bytes: in-memory content cache budget (0: off).
         cache_dir: optional directory for verified content (``None``: memory only).
+        trust_chain_urls: fetch URLs read from the chain that are not IPFS addresses as they
+            are (policy ``gateway``); off by default: policy ``strict`` refuses them with
+            :class:`~ogpu.ipfs.IPFSUntrustedURLError` (no request to a host an on-chain URL
+            names). IPFS URLs read from the chain always go through ``gateway``.
     """
 
     publish_url: str = DEFAULT_PUBLISH_URL
@@ -75,6 +81,7 @@ class IPFSSettings:
     deadline: float | None = None
     cache_max_bytes: int = DEFAULT_CACHE_BYTES
     cache_dir: str | None = None
+    trust_chain_urls: bool = False
 
     def __post_init__(self) -> None:
         validate(dataclasses.asdict(self))
@@ -125,8 +132,8 @@ def validate(values: dict[str, Any]) -> None:
             )
         ):
             raise IPFSConfigError(f"deadline must be a positive number or None, got {value!r}")
-        elif name == "verify" and not isinstance(value, bool):
-            raise IPFSConfigError(f"verify must be a bool, got {value!r}")
+        elif name in ("verify", "trust_chain_urls") and not isinstance(value, bool):
+            raise IPFSConfigError(f"{name} must be a bool, got {value!r}")
         elif name == "cache_dir" and value is not None and not isinstance(value, str):
             raise IPFSConfigError(f"cache_dir must be a path string or None, got {value!r}")
 
@@ -144,8 +151,12 @@ def _from_env() -> dict[str, Any]:
     ):
         if env.get(var):
             values[name] = env[var].rstrip("/") if name != "cache_dir" else env[var]
-    if env.get("OGPU_IPFS_VERIFY"):
-        values["verify"] = env["OGPU_IPFS_VERIFY"].strip().lower() in ("1", "true", "yes", "on")
+    for var, name in (
+        ("OGPU_IPFS_VERIFY", "verify"),
+        ("OGPU_IPFS_TRUST_CHAIN_URLS", "trust_chain_urls"),
+    ):
+        if env.get(var):
+            values[name] = env[var].strip().lower() in ("1", "true", "yes", "on")
     if env.get("OGPU_IPFS_MAX_BYTES"):
         try:
             values["max_bytes"] = int(env["OGPU_IPFS_MAX_BYTES"])

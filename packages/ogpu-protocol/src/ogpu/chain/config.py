@@ -146,7 +146,7 @@ def _check_url(url: object, what: str = "RPC URL") -> str:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         if what != "RPC URL":  # an IPFS endpoint is no "RPC endpoint": name the argument
-            raise ConfigError(f"{what} {url!r} is not usable: expected an http(s) URL")
+            raise ValidationError(f"{what} must be an http(s) URL, got {url!r}")
         raise InvalidRpcUrlError(url, "expected an http(s) URL")
     return url
 

@@ -57,15 +57,16 @@ E = TypeVar("E", bound="_Entity")
 def _fetch_json(url: str, chain: ChainLike) -> dict[str, Any]:
     """Follow a URL read from the chain: attacker-controlled, so never trusted as a host.
 
-    Recognised IPFS URLs are rewritten by CID to the chain's trusted gateway (policy
-    ``"gateway"``, or ``"strict"`` when the user configured it in ``ogpu.ipfs``): a
-    malicious on-chain URL cannot make this process call a host of its choosing, and the
-    content is the same, since it is addressed by its CID.
+    Only IPFS content is fetched, rewritten by CID to the chain's trusted gateway (policy
+    ``"strict"``); any other URL (a loopback or internal host, ``file:``, ...) raises
+    :class:`~ogpu.ipfs.IPFSUntrustedURLError` before any request. The user may opt in to
+    fetching other URLs as they are (``ogpu.ipfs.configure(trust_chain_urls=True)``, policy
+    ``"gateway"``: IPFS URLs are still rewritten).
     """
     from ogpu.ipfs import fetch_ipfs_json, get_settings
 
     policy: Literal["gateway", "strict"] = (
-        "strict" if get_settings().url_policy == "strict" else "gateway"
+        "gateway" if get_settings().trust_chain_urls else "strict"
     )
     gateway = ChainConfig.get_ipfs_gateway_url(chain)
     return fetch_ipfs_json(url, gateway=gateway, url_policy=policy)
