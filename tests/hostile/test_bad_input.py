@@ -188,19 +188,16 @@ CASES: list[Case] = [
         "ipfs.publish.nan",
         lambda w: ogpu.ipfs.publish_to_ipfs({"x": math.nan}),
         "nan",
-        pending=PENDING_IPFS + "NaN/Infinity refused before upload",
     ),
     Case(
         "ipfs.publish.inf",
         lambda w: ogpu.ipfs.publish_to_ipfs({"x": math.inf}),
         "inf",
-        pending=PENDING_IPFS + "NaN/Infinity refused before upload",
     ),
     Case(
         "ipfs.publish.neg_inf",
         lambda w: ogpu.ipfs.publish_to_ipfs({"x": [-math.inf]}),
         "inf",
-        pending=PENDING_IPFS + "NaN/Infinity refused before upload",
     ),
     Case("ipfs.publish.object", lambda w: ogpu.ipfs.publish_to_ipfs({"x": object()}), "json"),
     Case("ipfs.publish.set", lambda w: ogpu.ipfs.publish_to_ipfs({"x": {1, 2}}), "json"),
@@ -212,7 +209,6 @@ CASES: list[Case] = [
         "ipfs.publish.deep_1500",
         lambda w: ogpu.ipfs.publish_to_ipfs(deep(1500)),
         "deep",
-        pending=PENDING_IPFS + "over-deep payloads refused before upload",
     ),
     Case("ipfs.publish.int_data", lambda w: ogpu.ipfs.publish_to_ipfs(42), "int"),  # type: ignore[arg-type]
     Case(
@@ -319,7 +315,6 @@ CASES: list[Case] = [
         "ipfs.fetch.pct_slash_traversal",
         lambda w: ogpu.ipfs.fetch_ipfs_json(f"ipfs://{CID}/..%2f..%2fadmin"),
         "..",
-        pending=PENDING_IPFS + "percent-encoded traversal (..%2f)",
     ),
     Case(
         "ipfs.fetch.verify_path",
@@ -373,35 +368,30 @@ CASES: list[Case] = [
         hostile_metadata,
         "ipfs",
         setup=on_chain_metadata(lambda w: f"{w.canary.url}/x"),
-        pending=PENDING_IPFS + "SSRF through on-chain URLs",
     ),
     Case(
         "chain_url.integer_host",
         hostile_metadata,
         "ipfs",
         setup=on_chain_metadata(lambda w: f"http://2130706433:{canary_port(w)}/x"),
-        pending=PENDING_IPFS + "SSRF through on-chain URLs",
     ),
     Case(
         "chain_url.hex_host",
         hostile_metadata,
         "ipfs",
         setup=on_chain_metadata(lambda w: f"http://0x7f000001:{canary_port(w)}/x"),
-        pending=PENDING_IPFS + "SSRF through on-chain URLs",
     ),
     Case(
         "chain_url.ipv6_loopback",
         hostile_config,
         "ipfs",
         setup=on_chain_config(lambda w: f"http://[::ffff:127.0.0.1]:{canary_port(w)}/x"),
-        pending=PENDING_IPFS + "SSRF through on-chain URLs",
     ),
     Case(
         "chain_url.userinfo_trick",
         hostile_config,
         "ipfs",
         setup=on_chain_config(lambda w: f"http://ipfs.io@127.0.0.1:{canary_port(w)}/x"),
-        pending=PENDING_IPFS + "SSRF through on-chain URLs",
     ),
     Case(
         "chain_url.file",
@@ -414,7 +404,6 @@ CASES: list[Case] = [
         hostile_config,
         "..",
         setup=on_chain_config(lambda w: f"ipfs://{CID}/..%2f..%2fadmin"),
-        pending=PENDING_IPFS + "percent-encoded traversal (..%2f)",
     ),
     Case(
         "redirect.loopback",
@@ -566,19 +555,16 @@ CASES: list[Case] = [
         "client.publish_task.expiry_beyond_max",
         lambda w: task_with(w, expiryTime=w.now() + MAX_EXPIRY * 10),
         "expir",
-        pending=PENDING_IPFS + "pre-upload checks in publish_task (maxExpiryDuration)",
     ),
     Case(
         "client.publish_task.payment_below_min",
         lambda w: task_with(w, payment=MIN_PAYMENT - 1),
         "payment",
-        pending=PENDING_IPFS + "pre-upload checks in publish_task (minPayment)",
     ),
     Case(
         "client.publish_task.payment_over_balance",
         lambda w: task_with(w, payment=10**24),
         "balance",
-        pending=PENDING_IPFS + "pre-upload checks in publish_task (vault balance)",
     ),
     Case("client.publish_task.payment_negative", lambda w: task_with(w, payment=-1), "payment"),
     Case("client.publish_task.payment_bool", lambda w: task_with(w, payment=True), "payment"),
@@ -592,7 +578,6 @@ CASES: list[Case] = [
         "client.publish_task.source_no_contract",
         lambda w: task_with(w, source=GOOD),
         GOOD,
-        pending=PENDING_IPFS + "pre-upload checks in publish_task (no contract)",
     ),
     Case(
         "client.publish_task.function_empty",
@@ -603,7 +588,6 @@ CASES: list[Case] = [
         "client.publish_task.config_nan",
         lambda w: task_with_config(w, {"x": math.nan}),
         "nan",
-        pending=PENDING_IPFS + "NaN/Infinity refused before upload",
     ),
     Case(
         "client.publish_task.config_object", lambda w: task_with_config(w, {"x": object()}), "json"
@@ -612,7 +596,6 @@ CASES: list[Case] = [
         "client.publish_task.config_deep",
         lambda w: task_with_config(w, deep(1500)),
         "deep",
-        pending=PENDING_IPFS + "over-deep payloads refused before upload",
     ),
     Case(
         "client.publish_task.total_timeout_inf",
@@ -639,13 +622,11 @@ CASES: list[Case] = [
         "client.publish_source.env_javascript",
         lambda w: source_with(w, imageEnvs=ImageEnvironments(cpu="javascript:alert(1)")),
         "javascript",
-        pending=PENDING_IPFS + "compose URL scheme checked (file: compose URL)",
     ),
     Case(
         "client.publish_source.env_file",
         lambda w: source_with(w, imageEnvs=ImageEnvironments(cpu="file:///etc/passwd")),
         "file",
-        pending=PENDING_IPFS + "file: compose URL refused",
     ),
     Case("client.publish_source.name_int", lambda w: source_with(w, name=5), "name"),
     Case(
@@ -770,7 +751,6 @@ def test_bad_input_is_a_typed_error_with_no_side_effect(world: World, case: Case
         probe.assert_untouched()
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING_IPFS + "over-deep payloads refused before upload")
 def test_a_payload_99000_deep_is_refused_not_a_crash(world: World) -> None:
     """In a subprocess: today the JSON encoder overflows the C stack (the chain libraries
     raise the recursion limit) and the process dies, so it must not run in the test process."""

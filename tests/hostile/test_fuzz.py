@@ -116,7 +116,6 @@ def test_ipfs_addresses_parse_to_a_cid_or_raise_the_typed_error(text: str) -> No
         assert unquote(segment) not in (".", "..")
 
 
-@pytest.mark.xfail(strict=True, reason="pending ipfs: percent-encoded traversal (..%2f)")
 @FUZZ
 @given(ipfs_like())
 @example(f"ipfs://{CID}/..%2f..%2fadmin")
@@ -322,7 +321,6 @@ def test_a_hostile_80_kib_body_does_not_stall_other_clients(tmp_path: Any) -> No
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="pending ipfs: linear ipfs JSON, wall-clock deadlines")
 def test_a_hostile_80_kib_document_is_refused_within_the_fetch_deadline(world: World) -> None:
     """The gateway serves a hostile JSON body: fetch_ipfs_json(deadline=3) must end (with a
     typed error) within its own deadline, checked with a generous margin. The fetch runs in a

@@ -8,7 +8,7 @@ import sys
 import threading
 from types import FrameType
 
-from ogpu.ipfs._cid import CHUNK_SIZE
+from ogpu.ipfs.cid import CHUNK_SIZE
 
 from ogpu_devnet.ipfs._service import DEFAULT_MAX_UPLOAD, MockPinningService
 

@@ -229,12 +229,12 @@ def _checked_task(info: Any) -> tuple[str, dict[str, Any], int, int]:
     expiry = check_amount(info.expiryTime, argument="info.expiryTime")
     payment = check_amount(info.payment, argument="info.payment")
     config = info.config.to_dict()
-    from ogpu.ipfs import _json
+    from ogpu.ipfs import safe_json
 
     try:
         # What providers could not read back (NaN/Infinity, nesting deeper than readers
         # accept, objects JSON cannot hold) is refused before any request.
-        _json.dumps(config)
+        safe_json.dumps(config)
     except ValueError as exc:
         raise ValidationError(f"info.config cannot be published as JSON: {exc}") from None
     return source, config, expiry, payment
@@ -254,7 +254,7 @@ def _preflight_task(source: str, publisher: str, expiry: int, payment: int) -> N
         InsufficientBalanceError: the publisher's liquid Vault balance is below ``payment``
             (the escrow is frozen from the publisher's balance).
     """
-    from ogpu.protocol._reads import Call, CallFailure, read_many
+    from ogpu.protocol.reads import Call, CallFailure, read_many
 
     vault_address = ChainConfig.get_contract_address("VAULT")
     calls = [

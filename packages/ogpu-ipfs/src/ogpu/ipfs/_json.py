@@ -119,5 +119,11 @@ def dumps(obj: object) -> bytes:
     check_depth(obj, MAX_WRITE_DEPTH)
     try:
         return json.dumps(obj, allow_nan=False).encode("utf-8")
-    except (TypeError, ValueError, RecursionError) as exc:
+    except ValueError as exc:
+        if "Out of range float" in str(exc):  # json's words for allow_nan=False
+            raise MalformedDataError(
+                "cannot encode as JSON: NaN and Infinity are not JSON (other readers reject them)"
+            ) from None
+        raise MalformedDataError(f"cannot encode as JSON: {exc}") from None
+    except (TypeError, RecursionError) as exc:
         raise MalformedDataError(f"cannot encode as JSON: {exc}") from None
