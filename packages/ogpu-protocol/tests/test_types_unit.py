@@ -237,3 +237,21 @@ def test_error_fields() -> None:
     assert "AGENT_PRIVATE_KEY" in str(t.MissingSignerError(Role.AGENT))
     key = "ab" * 32
     assert key not in str(t.InvalidAddressError(key, "bad"))
+
+
+def test_ogpu_types_reexports_every_ipfs_error() -> None:
+    import ogpu.ipfs
+    import ogpu.types
+
+    ipfs_errors = {
+        name
+        for name in ogpu.ipfs.__all__
+        if isinstance(getattr(ogpu.ipfs, name), type)
+        and issubclass(getattr(ogpu.ipfs, name), ogpu.ipfs.OGPUError)
+    }
+    assert "IPFSUntrustedURLError" in ipfs_errors
+    missing = sorted(
+        n for n in ipfs_errors if getattr(ogpu.types, n, None) is not getattr(ogpu.ipfs, n)
+    )
+    assert not missing, f"ogpu.types does not re-export {missing}"
+    assert ipfs_errors <= set(ogpu.types.__all__)

@@ -50,6 +50,7 @@ from ogpu.ipfs import (
     IPFSIntegrityError,
     IPFSTimeoutError,
     IPFSTooLargeError,
+    IPFSUntrustedURLError,
     OGPUError,
 )
 from ogpu.types.enums import Role
@@ -66,6 +67,7 @@ __all__ = [
     "IPFSIntegrityError",
     "IPFSTimeoutError",
     "IPFSTooLargeError",
+    "IPFSUntrustedURLError",
     "InsufficientBalanceError",
     "InsufficientLockupError",
     "InvalidAddressError",
