@@ -18,7 +18,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from ogpu.chain._rpc import RpcClient
+from ogpu.chain._rpc import RpcClient, redact_url
 from ogpu.types.errors import (
     ChainNotSupportedError,
     ConfigError,
@@ -145,7 +145,7 @@ def _check_url(url: object, what: str = "RPC URL") -> str:
         raise InvalidArgumentTypeError(what, "a str", type(url).__name__)
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise InvalidRpcUrlError(url, "expected an http(s) URL")
+        raise InvalidRpcUrlError(redact_url(url), "expected an http(s) URL")
     return url
 
 
@@ -365,7 +365,7 @@ class ChainConfig:
         try:
             return int(client.request("eth_chainId", []), 16)
         except (TxRpcError, ValueError, TypeError) as exc:
-            raise InvalidRpcUrlError(url, str(exc)) from None
+            raise InvalidRpcUrlError(redact_url(url), str(exc)) from None
         finally:
             client.close()
 
@@ -381,7 +381,10 @@ class ChainConfig:
         node_chain_id = cls._probe(url)
         if node_chain_id != spec.chain.value:
             log.warning(
-                "RPC %s reports chain id %d, configured chain is %s", url, node_chain_id, spec.chain
+                "RPC %s reports chain id %d, configured chain is %s",
+                redact_url(url),
+                node_chain_id,
+                spec.chain,
             )
         with cls._lock:
             spec.rpc = url
