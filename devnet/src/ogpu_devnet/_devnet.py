@@ -186,11 +186,18 @@ class Devnet:
         "batch too large", as geth does); ``set_batching()`` restores the default (1000)."""
         self._knobs().set_batching(max_batch=max_batch, no_batch=no_batch)
 
-    def lag(self, requests: int, blocks: int = 1) -> None:
+    def lag(
+        self, requests: int, blocks: int = 1, *, every: int = 1, stale_latest: bool = True
+    ) -> None:
         """Answer the next ``requests`` HTTP requests as a load-balanced replica ``blocks``
         behind the head would ("header not found" for newer pinned blocks, ``null`` for
-        transactions mined in them); ``lag(0)`` ends it."""
-        self._knobs().lag(requests, blocks)
+        transactions mined in them, ``latest`` = the replica's head); ``lag(0)`` ends it.
+
+        ``every=k``: only every k-th of those requests reaches the lagging replica.
+        ``stale_latest=False``: ``latest`` and ``eth_blockNumber`` are current, only pinned
+        blocks and new transactions are unknown (see :meth:`ogpu_devnet.rpc.Knobs.lag`).
+        """
+        self._knobs().lag(requests, blocks, every=every, stale_latest=stale_latest)
 
     def drop_after(self, method: str, times: int = 1) -> None:
         """The next ``times`` requests calling ``method`` reach the chain and are executed,

@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NamedTuple
 
 import rlp  # type: ignore[import-untyped]
 from eth_utils.address import to_checksum_address
@@ -107,6 +107,13 @@ class RPCError(Exception):
         return error
 
 
+class Lag(NamedTuple):
+    """How one request is answered by a lagging replica."""
+
+    blocks: int
+    stale_latest: bool = True
+
+
 class Knobs:
     """Fault knobs of one server (thread-safe); see the module docstring."""
 
@@ -117,6 +124,9 @@ class Knobs:
         self.no_batch = no_batch
         self._lag_requests = 0
         self._lag_blocks = 1
+        self._lag_every = 1
+        self._lag_seen = 0
+        self._lag_stale_latest = True
         self._drops: dict[str, int] = {}
 
     def set_batching(self, *, max_batch: int | None = None, no_batch: bool = False) -> None:
@@ -127,13 +137,24 @@ class Knobs:
             self.max_batch = MAX_BATCH if max_batch is None else max_batch
             self.no_batch = no_batch
 
-    def lag(self, requests: int, blocks: int = 1) -> None:
-        """Answer the next ``requests`` HTTP requests as a replica ``blocks`` behind."""
-        if requests < 0 or blocks < 1:
-            raise ValueError("lag needs requests >= 0 and blocks >= 1")
+    def lag(
+        self, requests: int, blocks: int = 1, *, every: int = 1, stale_latest: bool = True
+    ) -> None:
+        """Answer the next ``requests`` HTTP requests as a replica ``blocks`` behind.
+
+        ``every``: only every ``every``-th of them lags (a load balancer with one replica
+        behind). ``stale_latest=False``: the replica already serves the newest state for
+        ``latest`` and ``eth_blockNumber``, only its block and transaction indexes lag (pinned
+        reads answer "header not found", new transactions are not found yet).
+        """
+        if requests < 0 or blocks < 1 or every < 1:
+            raise ValueError("lag needs requests >= 0, blocks >= 1 and every >= 1")
         with self._lock:
             self._lag_requests = requests
             self._lag_blocks = blocks
+            self._lag_every = every
+            self._lag_seen = 0
+            self._lag_stale_latest = stale_latest
 
     def drop_after(self, method: str, times: int = 1) -> None:
         """Execute, then hang up without answering, the next ``times`` requests of ``method``."""
@@ -157,12 +178,15 @@ class Knobs:
         with self._lock:
             return self._lag_requests
 
-    def _take_lag(self) -> int:
+    def _take_lag(self) -> Lag | None:
         with self._lock:
             if self._lag_requests <= 0:
-                return 0
+                return None
             self._lag_requests -= 1
-            return self._lag_blocks
+            self._lag_seen += 1
+            if (self._lag_seen - 1) % self._lag_every:
+                return None
+            return Lag(self._lag_blocks, self._lag_stale_latest)
 
     def _take_drop(self, methods: list[str]) -> bool:
         with self._lock:
@@ -1001,8 +1025,8 @@ class RPCMethods:
 
     # ------------------------------------------------------------------ dispatch
 
-    def handle(self, request: Any, behind: int = 0) -> dict[str, Any] | None:
-        """Answer one decoded JSON-RPC request object (as a replica ``behind`` blocks back)."""
+    def handle(self, request: Any, behind: Lag | None = None) -> dict[str, Any] | None:
+        """Answer one decoded JSON-RPC request object (as a lagging replica if ``behind``)."""
         request_id = request.get("id") if isinstance(request, dict) else None
         bad_id = not (
             request_id is None
@@ -1037,7 +1061,7 @@ class RPCMethods:
                 raise RPCError(
                     INVALID_PARAMS, f"invalid params: too many arguments, want at most {most}"
                 )
-            if behind:
+            if behind is not None:
                 answered, result, params = self._replica_view(method, params, behind)
                 if answered:
                     return {"jsonrpc": "2.0", "id": request_id, "result": result}
@@ -1065,7 +1089,7 @@ class RPCMethods:
         return {"jsonrpc": "2.0", "id": request_id, "error": error}
 
     def _replica_view(
-        self, method: str, params: list[Any], behind: int
+        self, method: str, params: list[Any], behind: Lag
     ) -> tuple[bool, Any, list[Any]]:
         """A lagging replica's answer: (answered here, result, params to run the method with).
 
@@ -1073,13 +1097,14 @@ class RPCMethods:
         blocks are unknown ("header not found", or ``null`` for a block lookup), and so are
         transactions mined in them or still pending.
         """
-        head = max(0, self.chain.block_number() - behind)
-        if method == "eth_blockNumber":
+        head = max(0, self.chain.block_number() - behind.blocks)
+        stale = behind.stale_latest
+        if method == "eth_blockNumber" and stale:
             return True, _hex(head), params
         index = _TAG_INDEX.get(method)
         if index is not None:
             tag = params[index] if len(params) > index else None
-            if tag is None or tag in ("latest", "safe", "finalized"):
+            if stale and (tag is None or tag in ("latest", "safe", "finalized")):
                 params = list(params) + [None] * (index + 1 - len(params))
                 params[index] = _hex(head)
             elif (
@@ -1096,12 +1121,14 @@ class RPCMethods:
             return True, found, params
         return False, None, params
 
-    def handle_body(self, body: bytes, knobs: Knobs | None = None, behind: int = 0) -> Any:
+    def handle_body(
+        self, body: bytes, knobs: Knobs | None = None, behind: Lag | None = None
+    ) -> Any:
         """Answer a raw HTTP body (single request or batch); returns the JSON value to send."""
         return self.answer(body, knobs, behind)[1]
 
     def answer(
-        self, body: bytes, knobs: Knobs | None = None, behind: int = 0
+        self, body: bytes, knobs: Knobs | None = None, behind: Lag | None = None
     ) -> tuple[int, Any, list[str]]:
         """(HTTP status, JSON value, methods called) for a raw HTTP body under ``knobs``."""
         if _too_deep(body):
