@@ -187,7 +187,13 @@ class Devnet:
         self._knobs().set_batching(max_batch=max_batch, no_batch=no_batch)
 
     def lag(
-        self, requests: int, blocks: int = 1, *, every: int = 1, stale_latest: bool = True
+        self,
+        requests: int,
+        blocks: int = 1,
+        *,
+        every: int = 1,
+        stale_latest: bool = True,
+        after: int = 0,
     ) -> None:
         """Answer the next ``requests`` HTTP requests as a load-balanced replica ``blocks``
         behind the head would ("header not found" for newer pinned blocks, ``null`` for
@@ -195,9 +201,10 @@ class Devnet:
 
         ``every=k``: only every k-th of those requests reaches the lagging replica.
         ``stale_latest=False``: ``latest`` and ``eth_blockNumber`` are current, only pinned
-        blocks and new transactions are unknown (see :meth:`ogpu_devnet.rpc.Knobs.lag`).
+        blocks and new transactions are unknown. ``after=n``: the lag starts after the next n
+        requests (see :meth:`ogpu_devnet.rpc.Knobs.lag`).
         """
-        self._knobs().lag(requests, blocks, every=every, stale_latest=stale_latest)
+        self._knobs().lag(requests, blocks, every=every, stale_latest=stale_latest, after=after)
 
     def drop_after(self, method: str, times: int = 1) -> None:
         """The next ``times`` requests calling ``method`` reach the chain and are executed,

@@ -127,6 +127,7 @@ class Knobs:
         self._lag_every = 1
         self._lag_seen = 0
         self._lag_stale_latest = True
+        self._lag_after = 0
         self._drops: dict[str, int] = {}
 
     def set_batching(self, *, max_batch: int | None = None, no_batch: bool = False) -> None:
@@ -138,23 +139,31 @@ class Knobs:
             self.no_batch = no_batch
 
     def lag(
-        self, requests: int, blocks: int = 1, *, every: int = 1, stale_latest: bool = True
+        self,
+        requests: int,
+        blocks: int = 1,
+        *,
+        every: int = 1,
+        stale_latest: bool = True,
+        after: int = 0,
     ) -> None:
         """Answer the next ``requests`` HTTP requests as a replica ``blocks`` behind.
 
+        ``after``: first let that many requests through to an up-to-date replica.
         ``every``: only every ``every``-th of them lags (a load balancer with one replica
         behind). ``stale_latest=False``: the replica already serves the newest state for
         ``latest`` and ``eth_blockNumber``, only its block and transaction indexes lag (pinned
         reads answer "header not found", new transactions are not found yet).
         """
-        if requests < 0 or blocks < 1 or every < 1:
-            raise ValueError("lag needs requests >= 0, blocks >= 1 and every >= 1")
+        if requests < 0 or blocks < 1 or every < 1 or after < 0:
+            raise ValueError("lag needs requests >= 0, blocks >= 1, every >= 1, after >= 0")
         with self._lock:
             self._lag_requests = requests
             self._lag_blocks = blocks
             self._lag_every = every
             self._lag_seen = 0
             self._lag_stale_latest = stale_latest
+            self._lag_after = after
 
     def drop_after(self, method: str, times: int = 1) -> None:
         """Execute, then hang up without answering, the next ``times`` requests of ``method``."""
@@ -181,6 +190,9 @@ class Knobs:
     def _take_lag(self) -> Lag | None:
         with self._lock:
             if self._lag_requests <= 0:
+                return None
+            if self._lag_after > 0:
+                self._lag_after -= 1
                 return None
             self._lag_requests -= 1
             self._lag_seen += 1

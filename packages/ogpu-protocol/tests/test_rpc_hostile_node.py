@@ -223,7 +223,11 @@ def _refusing(kind: str, limit: int) -> Behaviour:
             return _echo(payload)
         if kind == "error-object":
             return _json(
-                {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "batch too large"}}
+                {
+                    "jsonrpc": "2.0",
+                    "id": None,
+                    "error": {"code": -32600, "message": "batch too large"},
+                }
             )
         if kind == "http-413":
             return 413, {"Content-Type": "text/plain"}, [b"Request Entity Too Large"], 0.0

@@ -524,8 +524,20 @@ class RpcClient:
             raise answer.to_exception()
         return answer
 
-    def _single(self, method: str, params: Sequence[Any], deadline: float) -> Any:
-        """``result``, or an :class:`RpcErrorObject`; transport failures raise."""
+    def _single(
+        self,
+        method: str,
+        params: Sequence[Any],
+        deadline: float,
+        *,
+        transport_retries: bool = True,
+        block_retries: bool = True,
+    ) -> Any:
+        """``result``, or an :class:`RpcErrorObject`; transport failures raise.
+
+        Inside a batch the caller retries unknown blocks (``block_retries=False``) and, for a
+        batch of one, transport failures too (``transport_retries=False``).
+        """
         retries = self.read_retries if method in IDEMPOTENT else 0
         attempt = 0
         while True:
@@ -539,7 +551,11 @@ class RpcClient:
             try:
                 _, answer = self._post(payload, deadline)
             except RpcTransportError as exc:
-                if exc.retryable and self._backoff(attempt, retries, deadline, method, exc):
+                if (
+                    transport_retries
+                    and exc.retryable
+                    and self._backoff(attempt, retries, deadline, method, exc)
+                ):
                     attempt += 1
                     continue
                 raise
@@ -548,8 +564,10 @@ class RpcClient:
             err = answer.get("error")
             if err is not None:
                 obj = _error_object(err)
-                if is_unknown_block(obj.message) and self._backoff(
-                    attempt, retries, deadline, method, obj.message
+                if (
+                    block_retries
+                    and is_unknown_block(obj.message)
+                    and self._backoff(attempt, retries, deadline, method, obj.message)
                 ):
                     attempt += 1
                     continue
@@ -645,7 +663,10 @@ class RpcClient:
         if not calls:
             return []
         if len(calls) == 1:
-            return [self._single(calls[0][0], calls[0][1], deadline)]
+            method, params = calls[0]
+            return [
+                self._single(method, params, deadline, transport_retries=False, block_retries=False)
+            ]
         ids = [self._next_id() for _ in calls]
         payload = [
             {"jsonrpc": "2.0", "id": i, "method": m, "params": list(p)}
@@ -703,14 +724,14 @@ class RpcClient:
     def _singles(self, calls: Sequence[tuple[str, Sequence[Any]]], deadline: float) -> list[Any]:
         """One request per call (concurrently up to ``fallback_workers``), in order."""
         if len(calls) <= 1 or self.fallback_workers <= 1:
-            return [self._single(m, p, deadline) for m, p in calls]
+            return [self._single(m, p, deadline, block_retries=False) for m, p in calls]
         with self._pool_lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(
                     max_workers=self.fallback_workers, thread_name_prefix="ogpu-rpc"
                 )
             pool = self._pool
-        futures = [pool.submit(self._single, m, p, deadline) for m, p in calls]
+        futures = [pool.submit(self._single, m, p, deadline, block_retries=False) for m, p in calls]
         return [f.result() for f in futures]
 
 

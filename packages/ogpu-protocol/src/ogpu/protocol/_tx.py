@@ -665,12 +665,15 @@ def _finish(
             _raise_revert(exc, ctx)
         raise TxRevertError(f"transaction {receipt['transactionHash']} reverted (no reason)")
     timestamp = 0
-    try:
-        blk = client.request("eth_getBlockByNumber", [receipt["blockNumber"], False])
+    for attempt in range(4):  # a lagging replica may not know the receipt's block yet
+        try:
+            blk = client.request("eth_getBlockByNumber", [receipt["blockNumber"], False])
+        except TxRpcError:
+            break
         if isinstance(blk, dict):
             timestamp = hex_int(blk.get("timestamp", "0x0"))
-    except TxRpcError:
-        pass
+            break
+        time.sleep(0.05 * 2**attempt)
     result = Receipt.from_web3_receipt(receipt, timestamp=timestamp)
     log.info("%s mined in block %d (%s)", ctx.operation, result.block_number, result.tx_hash)
     return result
