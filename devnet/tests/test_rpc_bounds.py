@@ -47,7 +47,7 @@ def test_forty_concurrent_clients_get_no_reset(devnet_isolated: Any) -> None:
     for _ in range(3):
         barrier = threading.Barrier(40)
 
-        def client() -> None:
+        def client(barrier: threading.Barrier = barrier) -> None:
             barrier.wait()
             try:
                 status, data = _raw_post(url, body)
