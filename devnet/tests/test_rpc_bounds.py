@@ -238,4 +238,3 @@ def test_serve_flags_set_the_knobs(tmp_path: Path) -> None:
         timeout=60,
     )
     assert bad.returncode == 2 and "--max-batch" in bad.stderr
-
