@@ -129,8 +129,8 @@ def test_mine_counts_are_bounded_and_chunked(devnet_isolated: Any) -> None:
 
 HOSTILE_BODIES = {
     # unterminated escaped-quote runs: quadratic for a backtracking string regex
-    "escaped-quotes-80KiB": b'"\\' * (40 * 1024) + b"[]" * 40,
-    "escaped-quotes-1MiB": b'"\\' * (512 * 1024) + b"[]" * 40,
+    "escaped-quotes-80KiB": b'"\\' * (40 * 1024) + b"[]" * 70,
+    "escaped-quotes-1MiB": b'"\\' * (512 * 1024) + b"[]" * 70,
     "deep-1MiB": b"[" * (1024 * 1024),
     "strings-and-brackets-1MiB": b'["a\\"b",' * (128 * 1024) + b"]",
 }

@@ -31,9 +31,11 @@ them) make the server behave like the live network's load-balanced replicas:
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import math
+import operator
 import re
 import socket
 import threading
@@ -76,8 +78,11 @@ MAX_BATCH = 1000
 MAX_LOG_RANGE = 100_000
 MAX_JSON_DEPTH = 64
 _TAGS = ("latest", "earliest", "pending", "safe", "finalized")
-# One token per string (unrolled loop: linear), bracket, or unterminated string start.
-_JSON_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]|"', re.DOTALL)
+# A whole string (possessive unrolled loop: no backtracking), or an unterminated string's quote.
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"|"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+# Openers become 2, closers 0: after k brackets the running sum minus k is the depth.
+_BRACKET_WEIGHTS = bytes(2 if b in b"[{" else 0 for b in range(256))
 #: Most blocks one ``evm_mine``/``hardhat_mine``/``anvil_mine`` call may mine (above: -32602).
 MAX_MINE_BLOCKS = 10_000
 #: Blocks mined per hold of the chain lock by a multi-block mine (other clients run between).
@@ -129,6 +134,22 @@ class Knobs:
         self._lag_stale_latest = True
         self._lag_after = 0
         self._drops: dict[str, int] = {}
+        #: HTTP requests and JSON-RPC calls received (see :meth:`counts`).
+        self._http_requests = 0
+        self._calls = 0
+
+    def counts(self, *, reset: bool = False) -> tuple[int, int]:
+        """(HTTP requests, JSON-RPC calls) received so far (then zeroed if ``reset``)."""
+        with self._lock:
+            counts = (self._http_requests, self._calls)
+            if reset:
+                self._http_requests = self._calls = 0
+            return counts
+
+    def _count(self, calls: int) -> None:
+        with self._lock:
+            self._http_requests += 1
+            self._calls += calls
 
     def set_batching(self, *, max_batch: int | None = None, no_batch: bool = False) -> None:
         """Refuse every batch (``no_batch``) or those above ``max_batch`` (None: 1000)."""
@@ -278,22 +299,26 @@ def _too_deep(body: bytes) -> bool:
     """
     if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
         return False
-    # Linear: strings are skipped as whole tokens by a regex without nested quantifiers, and
-    # an unterminated string ends the scan (the decoder stops there too: invalid JSON).
-    depth = 0
-    for match in _JSON_TOKENS.finditer(body):
-        token = match.group()
-        first = token[0]
-        if first == 0x22:  # '"'
-            if len(token) == 1:
-                return False
-            continue
-        if first in b"[{":
-            depth += 1
-            if depth > MAX_JSON_DEPTH:
-                return True
-        else:
-            depth -= 1
+    # Linear time: each string is matched once without backtracking (an unterminated one ends
+    # the scan: the decoder stops there too), then the depth after each bracket outside the
+    # strings is computed by C-level iterators (no Python loop per byte).
+    parts = []
+    pos = 0
+    for match in _JSON_STRING.finditer(body):
+        parts.append(body[pos : match.start()])
+        pos = match.end()
+        if pos - match.start() == 1:
+            pos = len(body)
+            break
+    parts.append(body[pos:])
+    weights = b"".join(parts).translate(_BRACKET_WEIGHTS, _NOT_BRACKETS)
+    total = 0
+    for start in range(0, len(weights), 65536):  # in chunks, to stop early
+        chunk = weights[start : start + 65536]
+        sums = itertools.accumulate(chunk, initial=total)
+        if max(map(operator.sub, sums, itertools.count(start))) > MAX_JSON_DEPTH:
+            return True
+        total += sum(chunk)
     return False
 
 
@@ -1302,6 +1327,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         knobs = self.server.knobs
         status, payload, methods = self.server.methods.answer(body, knobs, knobs._take_lag())
+        knobs._count(len(methods))
         if methods and knobs._take_drop(methods):
             # Executed, but the answer is lost: hang up before writing anything.
             self.close_connection = True
