@@ -304,3 +304,22 @@ def test_credentials_in_rpc_urls_are_redacted(node: Any) -> None:
         client.request("eth_chainId", [])
     _assert_clean(str(err.value))
     client.close()
+
+
+def test_a_rate_limited_batch_is_retried_not_taken_for_a_refusal(node: Any) -> None:
+    answers = iter(["limited", "ok"])
+
+    def answer(payload: Any) -> tuple[int, dict[str, str], list[bytes], float]:
+        if isinstance(payload, list) and next(answers, "ok") == "limited":
+            error = {"code": -32005, "message": "rate limit exceeded, try again"}
+            return _json({"jsonrpc": "2.0", "id": None, "error": error}, status=429)
+        return _echo(payload)
+
+    hostile = node(answer)
+    client = RpcClient(hostile.url, timeout=10.0)
+    try:
+        assert client.batch([("eth_chainId", [])] * 5) == ["0x1"] * 5
+        assert client.batch_limit == client.max_batch
+        assert hostile.sizes == [5, 5]
+    finally:
+        client.close()

@@ -122,6 +122,7 @@ _DROPPED = (
     "max retries exceeded",
     "broken pipe",
 )
+_RATE_LIMITED = re.compile(r"rate.?limit|too many requests|try again|busy|capacity", re.I)
 _BATCH_LIMIT = re.compile(r"(?:max(?:imum)?|limit|at most|up to)\D{0,24}(\d{1,6})", re.I)
 
 
@@ -679,11 +680,20 @@ class RpcClient:
             if exc.code in (400, 405, 413, 414, 415, 422):
                 raise _Refused(exc.reason, None) from None
             raise
+        if status == 429 or status >= 500:
+            # Rate limited or a failing upstream: the batch was not refused for its shape.
+            error = RpcTransportError(f"HTTP {status} from {self.safe_url}", status)
+            error.retryable = True
+            raise error
         if isinstance(answer, dict):
             # Some nodes answer a whole refused batch with one error object.
             err = answer.get("error")
-            message = _error_object(err).message if err is not None else "not a list"
-            raise _Refused(message, _limit_in(message))
+            obj = _error_object(err) if err is not None else RpcErrorObject(None, "not a list")
+            if _RATE_LIMITED.search(obj.message):
+                error = RpcTransportError(obj.message, obj.code)
+                error.retryable = True
+                raise error
+            raise _Refused(obj.message, _limit_in(obj.message))
         if not isinstance(answer, list):
             raise RpcTransportError("malformed JSON-RPC batch answer")
         if status >= 400:
