@@ -161,6 +161,10 @@ def counts() -> None:
         for mode in ("normal", "no-batch"):
             forget_batch_limits()
             net.set_batching(no_batch=mode == "no-batch")
+            knobs.counts(reset=True)
+            ChainConfig.rpc_client().batch([("eth_chainId", []), ("eth_blockNumber", [])])
+            http, _ = knobs.counts(reset=True)
+            print(f"  {mode:>8}: a first batch of 2 calls: {http} HTTP requests (limit learnt)")
             for label, read, expect in (
                 (
                     f"Source.get_tasks() ({N_TASKS} tasks)",

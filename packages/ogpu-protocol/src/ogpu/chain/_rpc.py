@@ -210,13 +210,23 @@ class _Watch:
     def __init__(self) -> None:
         self.conn: Any = None
         self.fired = False
+        self._done = False
+        self._lock = threading.Lock()
+
+    def done(self) -> None:
+        """The answer is in: never touch the connection (it goes back to the pool)."""
+        with self._lock:
+            self._done = True
 
     def fire(self) -> None:
-        self.fired = True
-        sock = getattr(self.conn, "sock", None)
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            sock = getattr(self.conn, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
 
 _current = threading.local()
@@ -442,6 +452,7 @@ class RpcClient:
                 try:
                     status = resp.status_code
                     content = self._read_body(resp, deadline)
+                    watch.done()
                 finally:
                     resp.close()
             except (
@@ -457,10 +468,9 @@ class RpcClient:
                 error.retryable = True
                 raise error from None
         finally:
+            watch.done()
             _current.watch = None
             _watchdog.disarm(token)
-        if watch.fired:
-            raise self._timed_out()
         if status >= 400 and not content.lstrip().startswith((b"{", b"[")):
             error = RpcTransportError(f"HTTP {status} from {self.safe_url}", status)
             error.retryable = status in (408, 429, 502, 503, 504)
