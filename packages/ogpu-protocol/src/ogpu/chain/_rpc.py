@@ -135,6 +135,8 @@ class RpcTransportError(TxRpcError):
     """
 
     retryable: bool = False
+    #: The HTTP status when the node answered one (``code`` stays None: no JSON-RPC error).
+    status: int | None = None
 
 
 class RpcBlockUnavailableError(TxRpcError):
@@ -472,7 +474,8 @@ class RpcClient:
             _current.watch = None
             _watchdog.disarm(token)
         if status >= 400 and not content.lstrip().startswith((b"{", b"[")):
-            error = RpcTransportError(f"HTTP {status} from {self.safe_url}", status)
+            error = RpcTransportError(f"HTTP {status} from {self.safe_url}")
+            error.status = status
             error.retryable = status in (408, 429, 502, 503, 504)
             raise error
         # A node is untrusted input too: ogpu-ipfs's depth-checked decoder (same monorepo,
@@ -687,12 +690,13 @@ class RpcClient:
         try:
             status, answer = self._post(payload, deadline)
         except RpcTransportError as exc:
-            if exc.code in (400, 405, 413, 414, 415, 422):
+            if exc.status in (400, 405, 413, 414, 415, 422):
                 raise _Refused(exc.reason, None) from None
             raise
         if status == 429 or status >= 500:
             # Rate limited or a failing upstream: the batch was not refused for its shape.
-            error = RpcTransportError(f"HTTP {status} from {self.safe_url}", status)
+            error = RpcTransportError(f"HTTP {status} from {self.safe_url}")
+            error.status = status
             error.retryable = True
             raise error
         if isinstance(answer, dict):
@@ -700,7 +704,7 @@ class RpcClient:
             err = answer.get("error")
             obj = _error_object(err) if err is not None else RpcErrorObject(None, "not a list")
             if _RATE_LIMITED.search(obj.message):
-                error = RpcTransportError(obj.message, obj.code)
+                error = RpcTransportError(f"batch rate limited: {obj.message}")
                 error.retryable = True
                 raise error
             raise _Refused(obj.message, _limit_in(obj.message))
