@@ -59,7 +59,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ogpu.chain._rpc import RpcClient, RpcErrorObject, RpcTransportError, hex_int
+from ogpu.chain._rpc import (
+    RpcClient,
+    RpcErrorObject,
+    RpcTransportError,
+    hex_int,
+    is_unknown_block,
+)
 from ogpu.chain.config import ChainConfig, ChainLike
 from ogpu.chain.nonce import NonceManager, NonceSlot
 from ogpu.protocol._revert import RevertContext, extract_revert, map_revert
@@ -138,6 +144,8 @@ _TRANSIENT = (
     "bad gateway",
     "gateway timeout",
     "connection reset",
+    "connection aborted",
+    "remote end closed connection",
     "connection refused",
     "connection error",
     "overloaded",
@@ -178,7 +186,7 @@ def _classify(error: TxRpcError) -> str:
     code = error.code
     if code in _TRANSIENT_CODES or (isinstance(code, int) and 500 <= code <= 599):
         return "transient"
-    if any(word in error.reason.lower() for word in _TRANSIENT):
+    if any(word in error.reason.lower() for word in _TRANSIENT) or is_unknown_block(error.reason):
         return "transient"
     return "fatal"
 
