@@ -46,8 +46,19 @@ class Devnet:
         chain_id: int = DEFAULT_CHAIN_ID,
         unbonding_period: int = DEFAULT_UNBONDING_PERIOD,
         min_lockup_per_source: int = DEFAULT_MIN_LOCKUP_PER_SOURCE,
+        *,
+        max_batch: int | None = None,
+        no_batch: bool = False,
     ) -> None:
-        """Configure the network; nothing starts before :meth:`start`."""
+        """Configure the network; nothing starts before :meth:`start`.
+
+        ``max_batch`` / ``no_batch``: the JSON-RPC server refuses batches larger than
+        ``max_batch`` calls (default 1000), or every batch (see :meth:`set_batching`).
+        """
+        if max_batch is not None and (
+            isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1
+        ):
+            raise DevnetConfigError("max_batch must be a positive integer")
         for name, value in (
             ("rpc_port", rpc_port),
             ("ipfs_port", ipfs_port),
@@ -65,6 +76,8 @@ class Devnet:
         self.min_lockup_per_source = min_lockup_per_source
         self._rpc_port = rpc_port
         self._ipfs_port = ipfs_port
+        self._max_batch = max_batch
+        self._no_batch = bool(no_batch)
         self.chain: DevnetChain | None = None
         self.rpc: RPCServer | None = None
         self.ipfs: MockPinningService | None = None
@@ -93,7 +106,9 @@ class Devnet:
                 },
             )
             self.accounts = list(self.chain.accounts)
-            self.rpc = RPCServer(self.chain, self.host, self._rpc_port).start()
+            self.rpc = RPCServer(self.chain, self.host, self._rpc_port)
+            self.rpc.knobs.set_batching(max_batch=self._max_batch, no_batch=self._no_batch)
+            self.rpc.start()
             self.ipfs = self._start_ipfs()
             if self.chain.restored:
                 contracts = self.chain.meta.get("contracts")
@@ -157,6 +172,50 @@ class Devnet:
         if self.rpc is None:
             raise DevnetNotRunningError("the devnet is not running; call start() first")
         return self.rpc.url
+
+    # ------------------------------------------------------------------ fault knobs
+
+    def _knobs(self) -> Any:
+        if self.rpc is None:
+            raise DevnetNotRunningError("the devnet is not running; call start() first")
+        return self.rpc.knobs
+
+    def set_batching(self, *, max_batch: int | None = None, no_batch: bool = False) -> None:
+        """Make the JSON-RPC server refuse every batch (``no_batch``: HTTP 400 with one error
+        object, as some gateways do) or batches above ``max_batch`` calls (one error object
+        "batch too large", as geth does); ``set_batching()`` restores the default (1000)."""
+        self._knobs().set_batching(max_batch=max_batch, no_batch=no_batch)
+
+    def lag(
+        self,
+        requests: int,
+        blocks: int = 1,
+        *,
+        every: int = 1,
+        stale_latest: bool = True,
+        after: int = 0,
+    ) -> None:
+        """Answer the next ``requests`` HTTP requests as a load-balanced replica ``blocks``
+        behind the head would ("header not found" for newer pinned blocks, ``null`` for
+        transactions mined in them, ``latest`` = the replica's head); ``lag(0)`` ends it.
+
+        ``every=k``: only every k-th of those requests reaches the lagging replica.
+        ``stale_latest=False``: ``latest`` and ``eth_blockNumber`` are current, only pinned
+        blocks and new transactions are unknown. ``after=n``: the lag starts after the next n
+        requests (see :meth:`ogpu_devnet.rpc.Knobs.lag`).
+        """
+        self._knobs().lag(requests, blocks, every=every, stale_latest=stale_latest, after=after)
+
+    def drop_after(self, method: str, times: int = 1) -> None:
+        """The next ``times`` requests calling ``method`` reach the chain and are executed,
+        then the connection is closed before the answer (the client cannot know the outcome)."""
+        self._knobs().drop_after(method, times)
+
+    def reset_faults(self) -> None:
+        """End any lag, forget pending drops and accept batches again (up to 1000 calls)."""
+        knobs = self._knobs()
+        knobs.reset()
+        knobs.set_batching()
 
     def web3(self, timeout: float = 30) -> Web3:
         """A fresh web3.py client (HTTPProvider) connected to this devnet."""

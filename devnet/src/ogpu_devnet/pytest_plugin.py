@@ -8,7 +8,7 @@ Fixtures:
 - ``devnet_accounts`` (session): its funded accounts (``.address``, ``.private_key``).
 - ``devnet_isolated`` (function): the devnet, with ``evm_snapshot`` taken before the test and
   ``evm_revert`` after it, so the test's transactions, time travel and auto-mining setting
-  (``evm_setAutomine``) do not leak.
+  (``evm_setAutomine``) do not leak, nor do the RPC fault knobs (``Devnet.lag`` and co).
 
 This module is imported in every pytest run of an environment with ogpu-devnet installed, so it
 imports nothing heavy at module level.
@@ -61,3 +61,5 @@ def devnet_isolated(devnet: Devnet) -> Iterator[Devnet]:
     finally:
         devnet.chain.revert(snapshot_id)  # also drops transactions left waiting in the pool
         devnet.chain.set_automine(automine)
+        if devnet.rpc is not None:  # fault knobs (lag, drops, batch limits) do not leak either
+            devnet.reset_faults()

@@ -5,20 +5,45 @@ everything against one :class:`~ogpu_devnet.chain.DevnetChain` whose lock serial
 Reverts are reported as geth and anvil report them (``code`` 3, ``message`` "execution reverted:
 <reason>", ``data`` the raw revert data) so web3.py raises ``ContractLogicError`` with the reason.
 Malformed requests get JSON-RPC errors (-32700, -32600, -32601, -32602), never a dead server.
+
+Bounds: request bodies of at most :data:`MAX_BODY_BYTES`, JSON nested at most
+:data:`MAX_JSON_DEPTH` deep (checked in linear time before decoding), request ids that are not
+a string, an integer or null (``NaN``, ``1e999``, objects) answered -32600 with id null,
+batches of at most ``max_batch`` calls, at most :data:`MAX_MINE_BLOCKS` blocks per mine call
+(mined :data:`MINE_CHUNK` at a time, so other clients run in between), polled filters dropped
+after :data:`FILTER_TIMEOUT` idle seconds, and a listen backlog of :data:`LISTEN_BACKLOG`.
+
+Fault knobs (:class:`Knobs`, ``RPCServer.knobs``; ``Devnet`` and ``ogpu-devnet serve`` expose
+them) make the server behave like the live network's load-balanced replicas:
+
+- ``no_batch``: every batch is refused (HTTP 400, one error object "batch requests are not
+  supported"); ``max_batch``: batches larger are refused as geth refuses them (HTTP 200, one
+  error object "batch too large (max N)").
+- ``lag(requests, blocks)``: the next ``requests`` HTTP requests are answered by a replica
+  ``blocks`` behind the head: ``eth_blockNumber`` and ``latest`` say head - blocks, a call
+  pinned to a newer block answers -32000 "header not found", ``eth_getBlockByNumber`` of a
+  newer block ``null``, and a transaction mined in a newer block (or pending) is unknown
+  (``null`` from ``eth_getTransactionByHash`` / ``eth_getTransactionReceipt``).
+- ``drop_after(method, times)``: the next ``times`` HTTP requests calling ``method`` (alone or
+  in a batch) are executed, then the connection is closed before the answer is written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
+import math
+import operator
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NamedTuple
 
 import rlp  # type: ignore[import-untyped]
 from eth_utils.address import to_checksum_address
@@ -53,8 +78,20 @@ MAX_BATCH = 1000
 MAX_LOG_RANGE = 100_000
 MAX_JSON_DEPTH = 64
 _TAGS = ("latest", "earliest", "pending", "safe", "finalized")
-_JSON_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# A whole string (possessive unrolled loop: no backtracking), or an unterminated string's quote.
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"|"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+# Openers become 2, closers 0: after k brackets the running sum minus k is the depth.
+_BRACKET_WEIGHTS = bytes(2 if b in b"[{" else 0 for b in range(256))
+#: Most blocks one ``evm_mine``/``hardhat_mine``/``anvil_mine`` call may mine (above: -32602).
+MAX_MINE_BLOCKS = 10_000
+#: Blocks mined per hold of the chain lock by a multi-block mine (other clients run between).
+MINE_CHUNK = 256
+#: Seconds a polled filter lives without being polled (geth: 5 minutes).
+FILTER_TIMEOUT = 300.0
+#: Pending connections the listening socket queues (socketserver's default of 5 resets
+#: clients under a burst of concurrent connects).
+LISTEN_BACKLOG = 512
 _PRIORITY_FEE = 10**9
 
 
@@ -73,6 +110,128 @@ class RPCError(Exception):
         if self.data is not None:
             error["data"] = self.data
         return error
+
+
+class Lag(NamedTuple):
+    """How one request is answered by a lagging replica."""
+
+    blocks: int
+    stale_latest: bool = True
+
+
+class Knobs:
+    """Fault knobs of one server (thread-safe); see the module docstring."""
+
+    def __init__(self, *, max_batch: int = MAX_BATCH, no_batch: bool = False) -> None:
+        """Start with the given batch policy, no lag and no drops."""
+        self._lock = threading.Lock()
+        self.max_batch = max_batch
+        self.no_batch = no_batch
+        self._lag_requests = 0
+        self._lag_blocks = 1
+        self._lag_every = 1
+        self._lag_seen = 0
+        self._lag_stale_latest = True
+        self._lag_after = 0
+        self._drops: dict[str, int] = {}
+        #: HTTP requests and JSON-RPC calls received (see :meth:`counts`).
+        self._http_requests = 0
+        self._calls = 0
+
+    def counts(self, *, reset: bool = False) -> tuple[int, int]:
+        """(HTTP requests, JSON-RPC calls) received so far (then zeroed if ``reset``)."""
+        with self._lock:
+            counts = (self._http_requests, self._calls)
+            if reset:
+                self._http_requests = self._calls = 0
+            return counts
+
+    def _count(self, calls: int) -> None:
+        with self._lock:
+            self._http_requests += 1
+            self._calls += calls
+
+    def set_batching(self, *, max_batch: int | None = None, no_batch: bool = False) -> None:
+        """Refuse every batch (``no_batch``) or those above ``max_batch`` (None: 1000)."""
+        if max_batch is not None and max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        with self._lock:
+            self.max_batch = MAX_BATCH if max_batch is None else max_batch
+            self.no_batch = no_batch
+
+    def lag(
+        self,
+        requests: int,
+        blocks: int = 1,
+        *,
+        every: int = 1,
+        stale_latest: bool = True,
+        after: int = 0,
+    ) -> None:
+        """Answer the next ``requests`` HTTP requests as a replica ``blocks`` behind.
+
+        ``after``: first let that many requests through to an up-to-date replica.
+        ``every``: only every ``every``-th of them lags (a load balancer with one replica
+        behind). ``stale_latest=False``: the replica already serves the newest state for
+        ``latest`` and ``eth_blockNumber``, only its block and transaction indexes lag (pinned
+        reads answer "header not found", new transactions are not found yet).
+        """
+        if requests < 0 or blocks < 1 or every < 1 or after < 0:
+            raise ValueError("lag needs requests >= 0, blocks >= 1, every >= 1, after >= 0")
+        with self._lock:
+            self._lag_requests = requests
+            self._lag_blocks = blocks
+            self._lag_every = every
+            self._lag_seen = 0
+            self._lag_stale_latest = stale_latest
+            self._lag_after = after
+
+    def drop_after(self, method: str, times: int = 1) -> None:
+        """Execute, then hang up without answering, the next ``times`` requests of ``method``."""
+        if times < 0:
+            raise ValueError("times must not be negative")
+        with self._lock:
+            if times:
+                self._drops[method] = self._drops.get(method, 0) + times
+            else:
+                self._drops.pop(method, None)
+
+    def reset(self) -> None:
+        """End the lag and forget pending drops (the batch policy stays)."""
+        with self._lock:
+            self._lag_requests = 0
+            self._drops.clear()
+
+    @property
+    def lag_remaining(self) -> int:
+        """HTTP requests still to be answered as a lagging replica."""
+        with self._lock:
+            return self._lag_requests
+
+    def _take_lag(self) -> Lag | None:
+        with self._lock:
+            if self._lag_requests <= 0:
+                return None
+            if self._lag_after > 0:
+                self._lag_after -= 1
+                return None
+            self._lag_requests -= 1
+            self._lag_seen += 1
+            if (self._lag_seen - 1) % self._lag_every:
+                return None
+            return Lag(self._lag_blocks, self._lag_stale_latest)
+
+    def _take_drop(self, methods: list[str]) -> bool:
+        with self._lock:
+            for method in methods:
+                left = self._drops.get(method, 0)
+                if left > 0:
+                    if left == 1:
+                        del self._drops[method]
+                    else:
+                        self._drops[method] = left - 1
+                    return True
+            return False
 
 
 # --------------------------------------------------------------------------- parsing
@@ -140,14 +299,26 @@ def _too_deep(body: bytes) -> bool:
     """
     if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
         return False
-    depth = 0
-    for byte in _JSON_STRINGS.sub(b"", body).translate(None, _NOT_BRACKETS):
-        if byte in b"[{":
-            depth += 1
-            if depth > MAX_JSON_DEPTH:
-                return True
-        else:
-            depth -= 1
+    # Linear time: each string is matched once without backtracking (an unterminated one ends
+    # the scan: the decoder stops there too), then the depth after each bracket outside the
+    # strings is computed by C-level iterators (no Python loop per byte).
+    parts = []
+    pos = 0
+    for match in _JSON_STRING.finditer(body):
+        parts.append(body[pos : match.start()])
+        pos = match.end()
+        if pos - match.start() == 1:
+            pos = len(body)
+            break
+    parts.append(body[pos:])
+    weights = b"".join(parts).translate(_BRACKET_WEIGHTS, _NOT_BRACKETS)
+    total = 0
+    for start in range(0, len(weights), 65536):  # in chunks, to stop early
+        chunk = weights[start : start + 65536]
+        sums = itertools.accumulate(chunk, initial=total)
+        if max(map(operator.sub, sums, itertools.count(start))) > MAX_JSON_DEPTH:
+            return True
+        total += sum(chunk)
     return False
 
 
@@ -309,6 +480,21 @@ class _Filter:
     kind: str  # "logs" | "blocks" | "pending"
     cursor: int  # next block number to scan
     spec: dict[str, Any] | None = None
+    last_used: float = field(default_factory=time.monotonic)
+
+
+# Where the block tag sits in each method's params (for a lagging replica's view).
+_TAG_INDEX = {
+    "eth_call": 1,
+    "eth_estimateGas": 1,
+    "eth_getBalance": 1,
+    "eth_getCode": 1,
+    "eth_getStorageAt": 2,
+    "eth_getTransactionCount": 1,
+    "eth_getBlockByNumber": 0,
+    "eth_getBlockTransactionCountByNumber": 0,
+    "eth_getBlockReceipts": 0,
+}
 
 
 class RPCMethods:
@@ -317,6 +503,8 @@ class RPCMethods:
     def __init__(self, chain: DevnetChain) -> None:
         """Serve ``chain``."""
         self.chain = chain
+        #: Idle seconds after which a polled filter is dropped (geth: 5 minutes).
+        self.filter_timeout = FILTER_TIMEOUT
         self._filters: dict[int, _Filter] = {}
         self._filter_counter = 0
         self.methods: dict[str, Callable[[list[Any]], Any]] = {
@@ -738,8 +926,15 @@ class RPCMethods:
                 raise InvalidParamsError(f"block range too large (max {MAX_LOG_RANGE})")
             return [_format_log(e) for e in self.chain.get_logs(log_filter)]
 
+    def _expire_filters(self) -> None:
+        """Drop filters idle for longer than :attr:`filter_timeout` (call under the lock)."""
+        limit = time.monotonic() - self.filter_timeout
+        for fid in [fid for fid, flt in self._filters.items() if flt.last_used < limit]:
+            del self._filters[fid]
+
     def _new_filter_id(self, flt: _Filter) -> str:
         with self.chain.lock:
+            self._expire_filters()
             self._filter_counter += 1
             self._filters[self._filter_counter] = flt
             return _hex(self._filter_counter)
@@ -767,9 +962,11 @@ class RPCMethods:
 
     def _get_filter(self, params: list[Any]) -> tuple[int, _Filter]:
         fid = _quantity(_param(params, 0), "filter id")
+        self._expire_filters()
         flt = self._filters.get(fid)
         if flt is None:
             raise RPCError(SERVER_ERROR, "filter not found")
+        flt.last_used = time.monotonic()
         return fid, flt
 
     def rpc_eth_getFilterChanges(self, params: list[Any]) -> list[Any]:
@@ -811,7 +1008,7 @@ class RPCMethods:
         if isinstance(arg, dict):
             ts = arg.get("timestamp")
             blocks = _quantity(arg.get("blocks", 1), "blocks")
-            self.chain.mine(blocks, timestamp=None if ts is None else _quantity(ts, "timestamp"))
+            self._mine(blocks, timestamp=None if ts is None else _quantity(ts, "timestamp"))
         else:
             self.chain.mine(1, timestamp=None if arg is None else _quantity(arg, "timestamp"))
         return "0x0"
@@ -819,7 +1016,21 @@ class RPCMethods:
     def rpc_hardhat_mine(self, params: list[Any]) -> None:
         count = _quantity(_param(params, 0, 1), "block count")
         interval = _quantity(_param(params, 1, 1), "interval")
-        self.chain.mine(count, interval=max(1, interval))
+        self._mine(count, interval=max(1, interval))
+
+    def _mine(self, count: int, *, timestamp: int | None = None, interval: int = 1) -> None:
+        """Mine ``count`` blocks, at most :data:`MAX_MINE_BLOCKS`, :data:`MINE_CHUNK` per hold
+        of the chain lock (other clients' requests run in between)."""
+        if count < 1 or count > MAX_MINE_BLOCKS:
+            raise InvalidParamsError(f"block count must be between 1 and {MAX_MINE_BLOCKS}")
+        first = min(count, MINE_CHUNK)
+        self.chain.mine(first, timestamp=timestamp, interval=interval)
+        done = first
+        while done < count:
+            step = min(count - done, MINE_CHUNK)
+            nxt = int(self.chain.head().timestamp) + interval if interval > 1 else None
+            self.chain.mine(step, timestamp=nxt, interval=interval)
+            done += step
 
     def _automine_flag(self, params: list[Any]) -> bool:
         value = _param(params, 0)
@@ -851,14 +1062,24 @@ class RPCMethods:
 
     # ------------------------------------------------------------------ dispatch
 
-    def handle(self, request: Any) -> dict[str, Any] | None:
-        """Answer one decoded JSON-RPC request object."""
+    def handle(self, request: Any, behind: Lag | None = None) -> dict[str, Any] | None:
+        """Answer one decoded JSON-RPC request object (as a lagging replica if ``behind``)."""
         request_id = request.get("id") if isinstance(request, dict) else None
-        if isinstance(request_id, (dict, list, bool)):
+        bad_id = not (
+            request_id is None
+            or isinstance(request_id, str)
+            or (isinstance(request_id, int) and not isinstance(request_id, bool))
+            or (isinstance(request_id, float) and math.isfinite(request_id))
+        )
+        if bad_id:
             request_id = None
         try:
             if not isinstance(request, dict):
                 raise RPCError(INVALID_REQUEST, "invalid request: expected a JSON object")
+            if bad_id:
+                raise RPCError(
+                    INVALID_REQUEST, "invalid request: id must be a string, number or null"
+                )
             method = request.get("method")
             if request.get("jsonrpc") != "2.0" or not isinstance(method, str):
                 raise RPCError(INVALID_REQUEST, "invalid request: needs jsonrpc '2.0' and a method")
@@ -877,6 +1098,10 @@ class RPCMethods:
                 raise RPCError(
                     INVALID_PARAMS, f"invalid params: too many arguments, want at most {most}"
                 )
+            if behind is not None:
+                answered, result, params = self._replica_view(method, params, behind)
+                if answered:
+                    return {"jsonrpc": "2.0", "id": request_id, "result": result}
             result = handler(params)
             return {"jsonrpc": "2.0", "id": request_id, "result": result}
         except RPCError as exc:
@@ -900,43 +1125,119 @@ class RPCMethods:
             error = RPCError(INTERNAL_ERROR, f"internal error: {type(exc).__name__}").to_json()
         return {"jsonrpc": "2.0", "id": request_id, "error": error}
 
-    def handle_body(self, body: bytes) -> Any:
+    def _replica_view(
+        self, method: str, params: list[Any], behind: Lag
+    ) -> tuple[bool, Any, list[Any]]:
+        """A lagging replica's answer: (answered here, result, params to run the method with).
+
+        The replica's head is ``behind`` blocks before ours: ``latest`` means that block, newer
+        blocks are unknown ("header not found", or ``null`` for a block lookup), and so are
+        transactions mined in them or still pending.
+        """
+        head = max(0, self.chain.block_number() - behind.blocks)
+        stale = behind.stale_latest
+        if method == "eth_blockNumber" and stale:
+            return True, _hex(head), params
+        index = _TAG_INDEX.get(method)
+        if index is not None:
+            tag = params[index] if len(params) > index else None
+            if stale and (tag is None or tag in ("latest", "safe", "finalized")):
+                params = list(params) + [None] * (index + 1 - len(params))
+                params[index] = _hex(head)
+            elif (
+                isinstance(tag, str) and tag not in _TAGS and _quantity(tag, "block number") > head
+            ):
+                if method.startswith("eth_getBlock"):
+                    return True, None, params
+                raise RPCError(SERVER_ERROR, "header not found")
+        if method in ("eth_getTransactionByHash", "eth_getTransactionReceipt"):
+            found = self.methods[method](params)
+            number = found.get("blockNumber") if isinstance(found, dict) else None
+            if number is None or int(number, 16) > head:
+                return True, None, params
+            return True, found, params
+        return False, None, params
+
+    def handle_body(
+        self, body: bytes, knobs: Knobs | None = None, behind: Lag | None = None
+    ) -> Any:
         """Answer a raw HTTP body (single request or batch); returns the JSON value to send."""
+        return self.answer(body, knobs, behind)[1]
+
+    def answer(
+        self, body: bytes, knobs: Knobs | None = None, behind: Lag | None = None
+    ) -> tuple[int, Any, list[str]]:
+        """(HTTP status, JSON value, methods called) for a raw HTTP body under ``knobs``."""
         if _too_deep(body):
-            return {
-                "jsonrpc": "2.0",
-                "id": None,
-                "error": {
-                    "code": PARSE_ERROR,
-                    "message": f"parse error: JSON nested deeper than {MAX_JSON_DEPTH} levels",
-                },
-            }
-        try:
-            decoded = json.loads(body)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            return {
-                "jsonrpc": "2.0",
-                "id": None,
-                "error": {"code": PARSE_ERROR, "message": "parse error: invalid JSON"},
-            }
-        if isinstance(decoded, list):
-            if not decoded:
-                return {
-                    "jsonrpc": "2.0",
-                    "id": None,
-                    "error": {"code": INVALID_REQUEST, "message": "invalid request: empty batch"},
-                }
-            if len(decoded) > MAX_BATCH:
-                return {
+            return (
+                200,
+                {
                     "jsonrpc": "2.0",
                     "id": None,
                     "error": {
-                        "code": INVALID_REQUEST,
-                        "message": f"batch too large (max {MAX_BATCH})",
+                        "code": PARSE_ERROR,
+                        "message": f"parse error: JSON nested deeper than {MAX_JSON_DEPTH} levels",
                     },
-                }
-            return [self.handle(item) for item in decoded]
-        return self.handle(decoded)
+                },
+                [],
+            )
+        try:
+            decoded = json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return (
+                200,
+                {
+                    "jsonrpc": "2.0",
+                    "id": None,
+                    "error": {"code": PARSE_ERROR, "message": "parse error: invalid JSON"},
+                },
+                [],
+            )
+        if isinstance(decoded, list):
+            if not decoded:
+                return (
+                    200,
+                    {
+                        "jsonrpc": "2.0",
+                        "id": None,
+                        "error": {
+                            "code": INVALID_REQUEST,
+                            "message": "invalid request: empty batch",
+                        },
+                    },
+                    [],
+                )
+            if knobs is not None and knobs.no_batch:
+                return (
+                    400,
+                    {
+                        "jsonrpc": "2.0",
+                        "id": None,
+                        "error": {
+                            "code": INVALID_REQUEST,
+                            "message": "batch requests are not supported",
+                        },
+                    },
+                    [],
+                )
+            limit = MAX_BATCH if knobs is None else min(knobs.max_batch, MAX_BATCH)
+            if len(decoded) > limit:
+                return (
+                    200,
+                    {
+                        "jsonrpc": "2.0",
+                        "id": None,
+                        "error": {
+                            "code": INVALID_REQUEST,
+                            "message": f"batch too large (max {limit})",
+                        },
+                    },
+                    [],
+                )
+            methods = [str(item.get("method")) for item in decoded if isinstance(item, dict)]
+            return 200, [self.handle(item, behind) for item in decoded], methods
+        method = [str(decoded.get("method"))] if isinstance(decoded, dict) else []
+        return 200, self.handle(decoded, behind), method
 
 
 # --------------------------------------------------------------------------- HTTP
@@ -952,7 +1253,16 @@ class _Handler(BaseHTTPRequestHandler):
         logger.debug("%s - %s", self.address_string(), format % args)
 
     def _send(self, status: int, payload: Any, *, allow: bool = False) -> None:
-        body = json.dumps(payload, separators=(",", ":")).encode()
+        try:
+            body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+        except ValueError:  # a non-finite number slipped into an answer: never send bad JSON
+            body = json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": None,
+                    "error": {"code": INTERNAL_ERROR, "message": "unencodable answer"},
+                }
+            ).encode()
         self.send_response(status)
         if allow:
             self.send_header("Allow", "POST, OPTIONS")
@@ -1015,15 +1325,26 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         body = self.rfile.read(length)
-        self._send(200, self.server.methods.handle_body(body))
+        knobs = self.server.knobs
+        status, payload, methods = self.server.methods.answer(body, knobs, knobs._take_lag())
+        knobs._count(len(methods))
+        if methods and knobs._take_drop(methods):
+            # Executed, but the answer is lost: hang up before writing anything.
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self._send(status, payload)
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
 
-    def __init__(self, address: tuple[str, int], methods: RPCMethods) -> None:
+    def __init__(self, address: tuple[str, int], methods: RPCMethods, knobs: Knobs) -> None:
         self.methods = methods
+        self.knobs = knobs
         self._connections: set[Any] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -1060,11 +1381,20 @@ class RPCServer(ThreadedServing[_Server]):
 
     _thread_prefix = "ogpu-devnet-rpc"
 
-    def __init__(self, chain: DevnetChain, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Prepare the server; :meth:`start` binds and serves."""
+    def __init__(
+        self,
+        chain: DevnetChain,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        knobs: Knobs | None = None,
+    ) -> None:
+        """Prepare the server; :meth:`start` binds and serves. ``knobs``: fault knobs (default:
+        none active; change them at any time through :attr:`knobs`)."""
         self.chain = chain
         self.host = host
         self.port = port
+        self.knobs = knobs if knobs is not None else Knobs()
         self.methods = RPCMethods(chain)
         self._server = None
         self._thread = None
@@ -1076,7 +1406,7 @@ class RPCServer(ThreadedServing[_Server]):
         return f"http://{host}:{self.port}"
 
     def _make_server(self) -> _Server:
-        return _Server((self.host, self.port), self.methods)
+        return _Server((self.host, self.port), self.methods, self.knobs)
 
     def _after_close(self, server: _Server) -> None:
         server.close_connections()

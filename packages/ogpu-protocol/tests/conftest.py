@@ -266,6 +266,10 @@ class FaultProxy:
     - ``("forward_then_error", code, message)``: forward (the node acts on the call), then
       answer this JSON-RPC error instead of the node's answer.
 
+    In a batch, calls of a method with a queued ``("error", code, message)`` or
+    ``("result", value)`` action are forwarded with the rest, and their entry in the answer is
+    replaced by that error or result (one action per matching call).
+
     Every ``eth_sendRawTransaction`` that reached the node is recorded in ``forwarded_raw``;
     every one the proxy saw (whatever its fate) in ``seen_raw``.
     """
@@ -285,6 +289,9 @@ class FaultProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 payload = json.loads(body)
                 action: Any = None
+                if isinstance(payload, list):
+                    self._answer(proxy._batch(body, payload))
+                    return
                 method = payload.get("method") if isinstance(payload, dict) else None
                 with proxy._lock:
                     if method == "eth_sendRawTransaction":
@@ -308,6 +315,9 @@ class FaultProxy:
                 if isinstance(action, tuple) and action[0] == "error":
                     error = {"code": action[1], "message": action[2]}
                     self._answer({"jsonrpc": "2.0", "id": payload["id"], "error": error})
+                    return
+                if isinstance(action, tuple) and action[0] == "result":
+                    self._answer({"jsonrpc": "2.0", "id": payload["id"], "result": action[1]})
                     return
                 answer = proxy._forward(body, method, payload)
                 if action == "forward_then_drop":
@@ -345,6 +355,31 @@ class FaultProxy:
                 self.forwarded_raw.append(payload["params"][0])
         return answer
 
+    def _batch(self, body: bytes, payload: list[Any]) -> Any:
+        """Forward a batch, then apply queued ``error``/``result`` actions to its entries."""
+        answer = json.loads(self._forward(body, None, payload))
+        if not isinstance(answer, list):
+            return answer
+        by_id = {item.get("id"): item for item in answer if isinstance(item, dict)}
+        with self._lock:
+            for call in payload:
+                queue = self.faults.get(str(call.get("method")))
+                if not queue or not isinstance(queue[0], tuple):
+                    continue
+                if queue[0][0] not in ("error", "result"):
+                    continue
+                action = queue.pop(0)
+                item = by_id.get(call.get("id"))
+                if item is None:
+                    continue
+                item.pop("result", None)
+                item.pop("error", None)
+                if action[0] == "error":
+                    item["error"] = {"code": action[1], "message": action[2]}
+                else:
+                    item["result"] = action[1]
+        return answer
+
     def inject(self, method: str, *actions: Any) -> None:
         """Queue ``actions`` for the next calls of ``method``."""
         with self._lock:
@@ -365,3 +400,32 @@ def fault_proxy(net: Net) -> Iterator[FaultProxy]:
     finally:
         ChainConfig.configure(ChainId.OGPU_DEVNET, rpc_url=net.rpc_url)
         proxy.close()
+
+
+#: The JSON-RPC behaviours the read models are tested under (see ``rpc_mode``).
+RPC_MODES = ("normal", "no-batch", "max-batch-3", "lagging")
+
+
+@pytest.fixture(params=RPC_MODES)
+def rpc_mode(request: pytest.FixtureRequest, net: Net) -> Iterator[str]:
+    """Run the test against the devnet in each JSON-RPC mode: normal; refusing every batch
+    (``--no-batch``); refusing batches above 3 calls (``--max-batch 3``); and behind a load
+    balancer where every third request reaches a replica one block behind (pinned reads answer
+    "header not found", new transactions are not found yet). The SDK must give the same
+    results in each."""
+    from ogpu.chain._rpc import forget_batch_limits
+
+    mode = str(request.param)
+    devnet = net.devnet
+    forget_batch_limits()
+    if mode == "no-batch":
+        devnet.set_batching(no_batch=True)
+    elif mode == "max-batch-3":
+        devnet.set_batching(max_batch=3)
+    elif mode == "lagging":
+        devnet.lag(10**9, blocks=1, every=3, stale_latest=False)
+    try:
+        yield mode
+    finally:
+        devnet.reset_faults()
+        forget_batch_limits()

@@ -53,6 +53,7 @@ ETHER = 10**18
 # ------------------------------------------------------------------------- sources
 
 
+@pytest.mark.usefixtures("rpc_mode")  # also: no batches, batches <= 3, lagging replica
 def test_publish_source_and_read_it_back(net: Any) -> None:
     receipt = nexus.publish_source(
         net.source_params(envs=5, delivery=1), signer=net.client.private_key
@@ -112,6 +113,7 @@ def test_signer_from_environment(net: Any, monkeypatch: pytest.MonkeyPatch) -> N
 # ------------------------------------------------------------------------- registration
 
 
+@pytest.mark.usefixtures("rpc_mode")  # also: no batches, batches <= 3, lagging replica
 def test_register_unregister_and_registrants(net: Any) -> None:
     source = net.publish_source()
     prov = net.register(source)
@@ -147,6 +149,7 @@ def test_register_not_provider_and_inactive(net: Any) -> None:
 # ------------------------------------------------------------------------- tasks
 
 
+@pytest.mark.usefixtures("rpc_mode")  # also: no batches, batches <= 3, lagging replica
 def test_publish_task_and_read_everything(net: Any) -> None:
     source, task = net.full_task()
     assert Task.load(task.address) == task
@@ -213,6 +216,7 @@ def test_cancel_task_and_owner_mapping(net: Any) -> None:
     assert vault.get_frozen_payment(net.client.address) == 0
 
 
+@pytest.mark.usefixtures("rpc_mode")  # also: no batches, batches <= 3, lagging replica
 def test_attempt_respond_confirm_flow(net: Any) -> None:
     source, task = net.full_task()
     p1 = net.register(source, net.provider)

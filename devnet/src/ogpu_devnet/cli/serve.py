@@ -44,6 +44,20 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _drop_spec(text: str) -> tuple[str, int]:
+    method, _, times = text.partition(":")
+    if not method:
+        raise ValueError(f"--drop-after {text!r}: expected METHOD or METHOD:TIMES")
+    return method, _positive(times) if times else 1
+
+
 def _port(text: str) -> int:
     value = _non_negative(text)
     if value > 65535:
@@ -83,6 +97,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_non_negative,
         default=DEFAULT_MIN_LOCKUP_PER_SOURCE,
         help=f"Vault minimum lockup per source in wei ({DEFAULT_MIN_LOCKUP_PER_SOURCE})",
+    )
+    # Fault knobs: behave like the live network's RPC (see ogpu_devnet.rpc).
+    parser.add_argument(
+        "--max-batch",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="refuse JSON-RPC batches of more than N calls, as geth does (default 1000)",
+    )
+    parser.add_argument(
+        "--no-batch", action="store_true", help="refuse every JSON-RPC batch (HTTP 400)"
+    )
+    parser.add_argument(
+        "--lag",
+        type=_non_negative,
+        default=0,
+        metavar="N",
+        help="answer the first N HTTP requests as a replica --lag-blocks behind the head",
+    )
+    parser.add_argument(
+        "--lag-blocks", type=_positive, default=1, metavar="B", help="blocks behind (1)"
+    )
+    parser.add_argument(
+        "--drop-after",
+        action="append",
+        default=[],
+        metavar="METHOD[:TIMES]",
+        help="execute, then hang up before answering, the next request(s) of METHOD (repeatable)",
     )
     # Hook for the provider runtime: each MODULE:FUNCTION is a source handler that
     # ogpu_devnet.provider.start_providers(devnet, specs) runs against this devnet.
@@ -191,7 +233,14 @@ def run(args: argparse.Namespace) -> int:
         chain_id=args.chain_id,
         unbonding_period=args.unbonding_period,
         min_lockup_per_source=args.min_lockup,
+        max_batch=args.max_batch,
+        no_batch=args.no_batch,
     )
+    try:
+        drops = [_drop_spec(spec) for spec in args.drop_after]
+    except (ValueError, argparse.ArgumentTypeError) as exc:
+        print(f"ogpu-devnet serve: {exc}", file=sys.stderr)
+        return 2
     providers: Any = None
     try:
         try:
@@ -199,6 +248,10 @@ def run(args: argparse.Namespace) -> int:
         except (DevnetError, OSError) as exc:
             print(f"ogpu-devnet serve: cannot start: {exc}", file=sys.stderr)
             return 1
+        if args.lag:
+            devnet.lag(args.lag, args.lag_blocks)
+        for method, times in drops:
+            devnet.drop_after(method, times)
         manifest = devnet.manifest()
         if args.manifest:
             write_manifest(args.manifest, manifest)

@@ -1,28 +1,171 @@
 """A small JSON-RPC 2.0 client over one pooled ``requests.Session`` (single calls and batches).
 
 Every HTTP POST is one round trip; :meth:`RpcClient.batch` sends many calls in one POST.
+
+What a node (or the network in front of it) may do, and what the client does about it:
+
+- **Deadline.** ``timeout`` is a wall-clock bound on the whole call (connect, headers, body,
+  retries): a watchdog shuts the socket down when it passes, so a server dripping its answer
+  a byte at a time cannot stretch it. The answer is read as a stream.
+- **Size.** An answer larger than ``max_response_bytes`` once decoded (gzip/deflate are
+  decompressed incrementally with a bound, so a compression bomb costs no memory) raises
+  :class:`~ogpu.types.errors.RpcResponseTooLargeError`. Default :data:`MAX_RESPONSE_BYTES`.
+- **Batch size.** At most ``max_batch`` calls per POST (default :data:`MAX_BATCH`, below
+  geth's limit of 1000). A node that refuses a batch (HTTP 4xx such as 413, a single error
+  object instead of a list, answers with missing ids) gets the calls again in smaller batches
+  (a limit named in its message is used as is) or as single requests, sent concurrently
+  (``fallback_workers``; 1 = sequentially). The limit learnt is remembered per endpoint URL
+  for the life of the process (:func:`forget_batch_limits` drops it).
+- **Lagging replicas and dropped connections.** Idempotent reads (:data:`IDEMPOTENT`) are
+  retried ``read_retries`` times with a short backoff (within the deadline) when the
+  connection drops ("connection aborted", "remote end closed connection", "connection
+  reset", "read timed out") or the node answers "header not found" / "block ... not found"
+  (a load-balanced replica behind the others). Anything else (``eth_sendRawTransaction``
+  first of all) is never retried here: the executor decides.
+- **Credentials.** A URL's userinfo, query values and key-like path segments are redacted
+  (:func:`redact_url`) in every message and repr.
 """
 
 from __future__ import annotations
 
+import contextlib
+import heapq
+import http.client
 import itertools
 import json
 import logging
+import os
+import re
+import socket
 import threading
+import time
+import zlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from ogpu.types.errors import RpcNodeError, RpcTransportError, TxRpcError
+import urllib3.exceptions
+from ogpu.types.errors import (
+    RpcNodeError,
+    RpcResponseTooLargeError,
+    RpcTransportError,
+    TxRpcError,
+)
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-__all__ = ["RpcClient", "RpcErrorObject", "RpcTransportError", "hex_int"]
+__all__ = [
+    "IDEMPOTENT",
+    "MAX_BATCH",
+    "MAX_RESPONSE_BYTES",
+    "RpcBlockUnavailableError",
+    "RpcClient",
+    "RpcErrorObject",
+    "RpcTransportError",
+    "forget_batch_limits",
+    "hex_int",
+    "is_unknown_block",
+    "redact_url",
+]
 
 log = logging.getLogger("ogpu.chain.rpc")
 
-#: Upper bound of calls per batch POST (geth's default batch limit is 1000).
+#: Default upper bound of calls per batch POST (geth's default limit is 1000; environment
+#: variable ``OGPU_RPC_MAX_BATCH`` or ``RpcClient(max_batch=...)`` change it).
 MAX_BATCH = 500
+#: Default bound of one decoded answer, in bytes (``OGPU_RPC_MAX_RESPONSE_BYTES``; geth caps
+#: a batch answer at 25 MB by default).
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+#: Default retries of an idempotent read on a dropped connection or an unknown block.
+READ_RETRIES = 3
+#: Default number of single requests in flight when a node refuses batches.
+FALLBACK_WORKERS = 8
+
+#: Methods that change nothing on the node: safe to send again when the answer was lost.
+IDEMPOTENT = frozenset(
+    {
+        "eth_blockNumber",
+        "eth_call",
+        "eth_chainId",
+        "eth_estimateGas",
+        "eth_feeHistory",
+        "eth_gasPrice",
+        "eth_getBalance",
+        "eth_getBlockByHash",
+        "eth_getBlockByNumber",
+        "eth_getBlockReceipts",
+        "eth_getCode",
+        "eth_getFilterLogs",
+        "eth_getLogs",
+        "eth_getStorageAt",
+        "eth_getTransactionByHash",
+        "eth_getTransactionCount",
+        "eth_getTransactionReceipt",
+        "eth_maxPriorityFeePerGas",
+        "eth_syncing",
+        "net_version",
+        "web3_clientVersion",
+    }
+)
+
+_UNKNOWN_BLOCK = re.compile(r"header not found|unknown block|block [^ ]{0,80} ?not found", re.I)
+_DROPPED = (
+    "connection aborted",
+    "remote end closed connection",
+    "remotedisconnected",
+    "connection reset",
+    "connectionreset",
+    "read timed out",
+    "connection broken",
+    "incompleteread",
+    "bad status line",
+    "connection refused",
+    "max retries exceeded",
+    "broken pipe",
+)
+_RATE_LIMITED = re.compile(r"rate.?limit|too many requests|try again|busy|capacity", re.I)
+_BATCH_LIMIT = re.compile(r"(?:max(?:imum)?|limit|at most|up to)\D{0,24}(\d{1,6})", re.I)
+
+
+class RpcBlockUnavailableError(RpcNodeError):
+    """The node does not know the block a read was pinned to (a lagging replica), still after
+    the retries: a multi-batch read starts again pinned to a block the node has."""
+
+
+def is_unknown_block(message: str) -> bool:
+    """Whether a node's error message says it does not know the requested block yet."""
+    return bool(_UNKNOWN_BLOCK.search(message))
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its userinfo, query values, fragment and key-like path segments (16+
+    letters/digits, as Infura's ``/v3/<key>`` or Alchemy's ``/v2/<key>``) replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return "<unparsable URL>"
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = ("***@" if "@" in parts.netloc else "") + host + (f":{port}" if port else "")
+    path = "/".join(
+        "***" if len(seg) >= 16 and re.fullmatch(r"[A-Za-z0-9_\-]+", seg) else seg
+        for seg in parts.path.split("/")
+    )
+    query = "&".join(
+        (item.split("=", 1)[0] + "=***") if "=" in item else "***"
+        for item in parts.query.split("&")
+        if item
+    )
+    return urlunsplit((parts.scheme, netloc, path, query, "***" if parts.fragment else ""))
 
 
 @dataclass(frozen=True)
@@ -34,118 +177,590 @@ class RpcErrorObject:
     data: Any = None
 
     def to_exception(self) -> TxRpcError:
-        """The :class:`~ogpu.types.RpcNodeError` (a :class:`TxRpcError`) for this error object."""
+        """The :class:`~ogpu.types.RpcNodeError` (a :class:`TxRpcError`) for this error object;
+        :class:`RpcBlockUnavailableError` when the node does not know the block (a lagging
+        replica)."""
+        if is_unknown_block(self.message):
+            return RpcBlockUnavailableError(self.message, self.code, self.data)
         return RpcNodeError(self.message, self.code, self.data)
 
 
-class RpcClient:
-    """JSON-RPC over HTTP with a pooled session; thread-safe."""
+def _error_object(err: Any) -> RpcErrorObject:
+    """An error member of any shape (object, string, number) as an :class:`RpcErrorObject`."""
+    if isinstance(err, dict):
+        code = err.get("code")
+        return RpcErrorObject(
+            code if isinstance(code, int) and not isinstance(code, bool) else None,
+            str(err.get("message", "")),
+            err.get("data"),
+        )
+    return RpcErrorObject(None, str(err)[:500])
 
-    def __init__(self, url: str, *, timeout: float = 30.0, pool_size: int = 32) -> None:
+
+# --------------------------------------------------------------------------- wall-clock bound
+
+
+class _Watch:
+    """The connection one call uses, so a watchdog can hang up on it at the deadline."""
+
+    def __init__(self) -> None:
+        self.conn: Any = None
+        self.fired = False
+        self._done = False
+        self._lock = threading.Lock()
+
+    def done(self) -> None:
+        """The answer is in: never touch the connection (it goes back to the pool)."""
+        with self._lock:
+            self._done = True
+
+    def fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            sock = getattr(self.conn, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+_current = threading.local()
+
+
+class _Watchdog:
+    """One daemon thread firing :class:`_Watch` es at their deadlines."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, _Watch]] = []
+        self._cancelled: set[int] = set()
+        self._cond = threading.Condition()
+        self._ids = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, deadline: float, watch: _Watch) -> int:
+        with self._cond:
+            token = next(self._ids)
+            heapq.heappush(self._heap, (deadline, token, watch))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="ogpu-rpc-watchdog")
+                self._thread.daemon = True
+                self._thread.start()
+            self._cond.notify()
+            return token
+
+    def disarm(self, token: int) -> None:
+        with self._cond:
+            self._cancelled.add(token)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap:
+                    self._cond.wait()
+                deadline, token, watch = self._heap[0]
+                now = time.monotonic()
+                if token in self._cancelled:
+                    heapq.heappop(self._heap)
+                    self._cancelled.discard(token)
+                    continue
+                if deadline > now:
+                    self._cond.wait(deadline - now)
+                    continue
+                heapq.heappop(self._heap)
+            watch.fire()
+
+
+_watchdog = _Watchdog()
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        watch = getattr(_current, "watch", None)
+        if watch is not None:
+            watch.conn = self
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        watch = getattr(_current, "watch", None)
+        if watch is not None:
+            watch.conn = self
+        super().request(*args, **kwargs)
+
+
+class _WatchedPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _Adapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedPool,
+            "https": _WatchedHTTPSPool,
+        }
+
+
+# --------------------------------------------------------------------------- batch limits
+
+_limits: dict[str, int] = {}
+_limits_lock = threading.Lock()
+
+
+def forget_batch_limits(url: str | None = None) -> None:
+    """Forget the batch limit learnt for ``url`` (default: for every endpoint)."""
+    with _limits_lock:
+        if url is None:
+            _limits.clear()
+        else:
+            _limits.pop(url, None)
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return max(1, int(raw))
+    except ValueError:
+        return default
+
+
+class _Refused(Exception):
+    """A node refused a batch; ``limit`` is what it said it accepts (None: unknown)."""
+
+    def __init__(self, reason: str, limit: int | None) -> None:
+        super().__init__(reason)
+        self.limit = limit
+
+
+class RpcClient:
+    """JSON-RPC over HTTP with a pooled session; thread-safe.
+
+    ``timeout`` bounds each call on the wall clock; ``max_batch`` caps calls per POST;
+    ``max_response_bytes`` caps a decoded answer; ``read_retries`` bounds the retries of an
+    idempotent read; ``fallback_workers`` is the concurrency of single requests sent to a
+    node that refuses batches. See the module docstring.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 30.0,
+        pool_size: int = 32,
+        max_batch: int | None = None,
+        max_response_bytes: int | None = None,
+        read_retries: int = READ_RETRIES,
+        fallback_workers: int = FALLBACK_WORKERS,
+    ) -> None:
         self.url = url
         self.timeout = timeout
+        self.max_batch = max(1, max_batch or _env_int("OGPU_RPC_MAX_BATCH", MAX_BATCH))
+        self.max_response_bytes = max_response_bytes or _env_int(
+            "OGPU_RPC_MAX_RESPONSE_BYTES", MAX_RESPONSE_BYTES
+        )
+        self.read_retries = max(0, read_retries)
+        self.fallback_workers = max(1, fallback_workers)
         self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+        adapter = _Adapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        self.session.headers.update({"Content-Type": "application/json"})
+        self.session.headers.update(
+            {"Content-Type": "application/json", "Accept-Encoding": "gzip, deflate"}
+        )
         self._ids = itertools.count(1)
         self._id_lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"RpcClient({redact_url(self.url)!r}, timeout={self.timeout})"
+
+    @property
+    def safe_url(self) -> str:
+        """The endpoint URL with credentials redacted (for messages and logs)."""
+        return redact_url(self.url)
 
     def close(self) -> None:
         """Close the pooled connections."""
         self.session.close()
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
     def _next_id(self) -> int:
         with self._id_lock:
             return next(self._ids)
 
-    def _post(self, payload: Any, timeout: float | None) -> Any:
+    @property
+    def batch_limit(self) -> int:
+        """Calls per POST now: ``max_batch``, or less if the node refused larger batches
+        (1: the node takes single requests only)."""
+        with _limits_lock:
+            learnt = _limits.get(self.url)
+        return self.max_batch if learnt is None else max(1, min(self.max_batch, learnt))
+
+    def _learn_limit(self, limit: int) -> None:
+        with _limits_lock:
+            previous = _limits.get(self.url)
+            _limits[self.url] = limit if previous is None else min(previous, limit)
+        log.warning(
+            "%s refuses batches larger than %d; %s from now on",
+            self.safe_url,
+            limit,
+            "single requests" if limit <= 1 else f"batches of {limit}",
+        )
+
+    # ------------------------------------------------------------------ transport
+
+    def _scrub(self, text: str) -> str:
+        """``text`` without the URL's secrets (a requests message may quote the URL)."""
+        parts = urlsplit(self.url)
+        secrets = [self.url, parts.netloc.rsplit("@", 1)[0] if "@" in parts.netloc else ""]
+        if parts.query:
+            secrets.append(parts.query)
+        secrets += [seg for seg in parts.path.split("/") if len(seg) >= 16]
+        for secret in sorted(filter(None, secrets), key=len, reverse=True):
+            text = text.replace(secret, "***" if secret != self.url else self.safe_url)
+        return text
+
+    def _post(self, payload: Any, deadline: float) -> tuple[int, Any]:
+        """One POST, read as a stream within ``deadline``; returns (HTTP status, JSON)."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._timed_out()
+        watch = _Watch()
+        token = _watchdog.arm(deadline, watch)
+        _current.watch = watch
         try:
-            resp = self.session.post(
-                self.url, data=json.dumps(payload), timeout=timeout or self.timeout
-            )
-        except requests.RequestException as exc:
-            raise RpcTransportError(f"{type(exc).__name__}: {exc}") from None
-        if resp.status_code >= 400 and not resp.content.startswith((b"{", b"[")):
-            raise RpcTransportError(f"HTTP {resp.status_code} from {self.url}")
+            try:
+                resp = self.session.post(
+                    self.url, data=json.dumps(payload), timeout=remaining, stream=True
+                )
+                try:
+                    status = resp.status_code
+                    content = self._read_body(resp, deadline)
+                    watch.done()
+                finally:
+                    resp.close()
+            except (
+                requests.RequestException,
+                urllib3.exceptions.HTTPError,
+                http.client.HTTPException,
+                OSError,
+                ValueError,
+            ) as exc:
+                if watch.fired or time.monotonic() >= deadline:
+                    raise self._timed_out() from None
+                error = RpcTransportError(self._scrub(f"{type(exc).__name__}: {exc}"))
+                error.retryable = True
+                raise error from None
+        finally:
+            watch.done()
+            _current.watch = None
+            _watchdog.disarm(token)
+        if status >= 400 and not content.lstrip().startswith((b"{", b"[")):
+            error = RpcTransportError(f"HTTP {status} from {self.safe_url}")
+            error.status = status
+            error.retryable = status in (408, 429, 502, 503, 504)
+            raise error
         # A node is untrusted input too: ogpu-ipfs's depth-checked decoder (public API)
         # keeps absurdly nested JSON from crashing the process.
         from ogpu.ipfs.safe_json import loads
 
         try:
-            return loads(resp.content)
-        except ValueError:
-            raise RpcTransportError(f"unparsable JSON-RPC answer from {self.url}") from None
+            return status, loads(content)
+        except (ValueError, RecursionError):
+            raise RpcTransportError(f"unparsable JSON-RPC answer from {self.safe_url}") from None
+
+    def _timed_out(self) -> RpcTransportError:
+        error = RpcTransportError(
+            f"no complete answer from {self.safe_url} within {self.timeout} s (timed out)"
+        )
+        return error
+
+    def _read_body(self, resp: requests.Response, deadline: float) -> bytes:
+        limit = self.max_response_bytes
+        declared = resp.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise RpcResponseTooLargeError(limit, self.safe_url)
+        encoding = resp.headers.get("Content-Encoding", "").strip().lower()
+        decoder: Any = None
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            decoder = zlib.decompressobj(32 + zlib.MAX_WBITS)  # gzip or zlib header
+        elif encoding not in ("", "identity"):
+            raise RpcTransportError(f"unsupported Content-Encoding {encoding!r} from node")
+        raw = resp.raw
+        out = bytearray()
+        while True:
+            if time.monotonic() >= deadline:
+                raise self._timed_out()
+            chunk = raw.read1(65536, decode_content=False)
+            if not chunk:
+                break
+            if decoder is None:
+                out += chunk
+            else:
+                try:
+                    out += decoder.decompress(chunk, limit - len(out) + 1)
+                    while decoder.unconsumed_tail and len(out) <= limit:
+                        out += decoder.decompress(decoder.unconsumed_tail, limit - len(out) + 1)
+                except zlib.error:
+                    raise RpcTransportError("corrupt compressed JSON-RPC answer") from None
+            if len(out) > limit:
+                raise RpcResponseTooLargeError(limit, self.safe_url)
+        return bytes(out)
+
+    # ------------------------------------------------------------------ single calls
 
     def request(self, method: str, params: Sequence[Any], *, timeout: float | None = None) -> Any:
-        """One call; returns ``result`` or raises :class:`TxRpcError` (code/data filled)."""
-        payload = {
-            "jsonrpc": "2.0",
-            "id": self._next_id(),
-            "method": method,
-            "params": list(params),
-        }
-        log.debug("rpc %s", method)
-        answer = self._post(payload, timeout)
-        if not isinstance(answer, dict):
-            raise RpcTransportError(f"malformed JSON-RPC answer to {method}")
-        return _unwrap(answer, method)
+        """One call; returns ``result`` or raises :class:`TxRpcError` (code/data filled).
+
+        Idempotent methods are retried on dropped connections and unknown blocks.
+        """
+        deadline = time.monotonic() + (timeout or self.timeout)
+        answer = self._single(method, params, deadline)
+        if isinstance(answer, RpcErrorObject):
+            raise answer.to_exception()
+        return answer
+
+    def _single(
+        self,
+        method: str,
+        params: Sequence[Any],
+        deadline: float,
+        *,
+        transport_retries: bool = True,
+        block_retries: bool = True,
+    ) -> Any:
+        """``result``, or an :class:`RpcErrorObject`; transport failures raise.
+
+        Inside a batch the caller retries unknown blocks (``block_retries=False``) and, for a
+        batch of one, transport failures too (``transport_retries=False``).
+        """
+        retries = self.read_retries if method in IDEMPOTENT else 0
+        attempt = 0
+        while True:
+            payload = {
+                "jsonrpc": "2.0",
+                "id": self._next_id(),
+                "method": method,
+                "params": list(params),
+            }
+            log.debug("rpc %s", method)
+            try:
+                _, answer = self._post(payload, deadline)
+            except RpcTransportError as exc:
+                if (
+                    transport_retries
+                    and exc.retryable
+                    and self._backoff(attempt, retries, deadline, method, exc)
+                ):
+                    attempt += 1
+                    continue
+                raise
+            if not isinstance(answer, dict):
+                raise RpcTransportError(f"malformed JSON-RPC answer to {method}")
+            err = answer.get("error")
+            if err is not None:
+                obj = _error_object(err)
+                if (
+                    block_retries
+                    and is_unknown_block(obj.message)
+                    and self._backoff(attempt, retries, deadline, method, obj.message)
+                ):
+                    attempt += 1
+                    continue
+                return obj
+            if "result" not in answer:
+                raise RpcTransportError(f"JSON-RPC answer to {method} has no result")
+            return answer["result"]
+
+    def _backoff(self, attempt: int, retries: int, deadline: float, what: str, why: Any) -> bool:
+        """Sleep before retry ``attempt + 1`` if allowed and time remains; False: give up."""
+        if attempt >= retries:
+            return False
+        pause = min(0.05 * 2**attempt, 0.5)
+        if time.monotonic() + pause >= deadline:
+            return False
+        log.info("rpc %s failed (%s); retry %d of %d", what, why, attempt + 1, retries)
+        time.sleep(pause)
+        return True
+
+    # ------------------------------------------------------------------ batches
 
     def batch(
         self, calls: Sequence[tuple[str, Sequence[Any]]], *, timeout: float | None = None
     ) -> list[Any]:
-        """Many calls, one POST per :data:`MAX_BATCH` calls.
+        """Many calls, one POST per :attr:`batch_limit` calls.
 
-        Returns, per call in order, its ``result`` or an :class:`RpcErrorObject`.
+        Returns, per call in order, its ``result`` or an :class:`RpcErrorObject`. Idempotent
+        calls are retried on dropped connections and unknown blocks (only the calls that
+        need it); a node that refuses batches gets the calls in smaller batches or one by one.
         """
-        results: list[Any] = []
-        for start in range(0, len(calls), MAX_BATCH):
-            results.extend(self._batch_once(calls[start : start + MAX_BATCH], timeout))
+        deadline = time.monotonic() + (timeout or self.timeout)
+        results: list[Any] = [None] * len(calls)
+        todo = list(range(len(calls)))
+        attempt = 0
+        while todo:
+            sub = [calls[i] for i in todo]
+            answers = self._batch_all(sub, deadline, attempt)
+            again: list[int] = []
+            for index, answer in zip(todo, answers, strict=True):
+                results[index] = answer
+                if (
+                    isinstance(answer, RpcErrorObject)
+                    and calls[index][0] in IDEMPOTENT
+                    and is_unknown_block(answer.message)
+                ):
+                    again.append(index)
+            if not again or not self._backoff(
+                attempt, self.read_retries, deadline, f"batch ({len(again)} calls)", "unknown block"
+            ):
+                break
+            todo = again
+            attempt += 1
         return results
 
-    def _batch_once(
-        self, calls: Sequence[tuple[str, Sequence[Any]]], timeout: float | None
+    def _batch_all(
+        self, calls: Sequence[tuple[str, Sequence[Any]]], deadline: float, attempt: int
     ) -> list[Any]:
+        results: list[Any] = []
+        start = 0
+        while start < len(calls):
+            limit = self.batch_limit
+            if limit <= 1:
+                results.extend(self._singles(calls[start:], deadline))
+                break
+            chunk = calls[start : start + limit]
+            try:
+                results.extend(self._batch_retrying(chunk, deadline))
+            except _Refused as refused:
+                learnt = refused.limit
+                if learnt is None or learnt >= len(chunk):
+                    unsupported = "support" in str(refused).lower()
+                    learnt = 1 if unsupported or len(chunk) <= 2 else len(chunk) // 2
+                self._learn_limit(learnt)
+                continue  # the same chunk again, under the new limit
+            start += len(chunk)
+        return results
+
+    def _batch_retrying(
+        self, calls: Sequence[tuple[str, Sequence[Any]]], deadline: float
+    ) -> list[Any]:
+        retries = self.read_retries if all(m in IDEMPOTENT for m, _ in calls) else 0
+        attempt = 0
+        while True:
+            try:
+                return self._batch_once(calls, deadline)
+            except RpcTransportError as exc:
+                if exc.retryable and self._backoff(attempt, retries, deadline, "batch", exc):
+                    attempt += 1
+                    continue
+                raise
+
+    def _batch_once(self, calls: Sequence[tuple[str, Sequence[Any]]], deadline: float) -> list[Any]:
         if not calls:
             return []
+        if len(calls) == 1:
+            method, params = calls[0]
+            return [
+                self._single(method, params, deadline, transport_retries=False, block_retries=False)
+            ]
         ids = [self._next_id() for _ in calls]
         payload = [
             {"jsonrpc": "2.0", "id": i, "method": m, "params": list(p)}
             for i, (m, p) in zip(ids, calls, strict=False)
         ]
         log.debug("rpc batch of %d calls", len(calls))
-        answer = self._post(payload, timeout)
+        try:
+            status, answer = self._post(payload, deadline)
+        except RpcTransportError as exc:
+            if exc.status in (400, 405, 413, 414, 415, 422):
+                raise _Refused(exc.reason, None) from None
+            raise
+        if status == 429 or status >= 500:
+            # Rate limited or a failing upstream: the batch was not refused for its shape.
+            error = RpcTransportError(f"HTTP {status} from {self.safe_url}")
+            error.status = status
+            error.retryable = True
+            raise error
         if isinstance(answer, dict):
-            # Some nodes answer a whole rejected batch with one error object.
+            # Some nodes answer a whole refused batch with one error object.
             err = answer.get("error")
-            if isinstance(err, dict):
-                raise RpcNodeError(str(err.get("message", "batch rejected")), err.get("code"))
-            raise RpcTransportError("malformed JSON-RPC batch answer")
+            obj = _error_object(err) if err is not None else RpcErrorObject(None, "not a list")
+            if _RATE_LIMITED.search(obj.message):
+                error = RpcTransportError(f"batch rate limited: {obj.message}")
+                error.retryable = True
+                raise error
+            raise _Refused(obj.message, _limit_in(obj.message))
         if not isinstance(answer, list):
             raise RpcTransportError("malformed JSON-RPC batch answer")
+        if status >= 400:
+            raise _Refused(f"HTTP {status}", None)
         by_id: dict[Any, Any] = {}
         for item in answer:
             # an id we never sent (or an unhashable one from a hostile node) matches nothing
-            if (
-                isinstance(item, dict)
-                and isinstance(item.get("id"), int)
-                and by_id.setdefault(item["id"], item) != item
-            ):  # two different answers under one id: neither can be trusted
-                raise RpcTransportError("conflicting answers for one id in a JSON-RPC batch")
+            if isinstance(item, dict):
+                key = item.get("id")
+                if (
+                    isinstance(key, (int, str))
+                    and not isinstance(key, bool)
+                    and by_id.setdefault(key, item) != item
+                ):  # two different answers under one id: neither can be trusted
+                    raise RpcTransportError("conflicting answers for one id in a JSON-RPC batch")
         out: list[Any] = []
-        for i in ids:
+        missing: list[int] = []
+        for pos, i in enumerate(ids):
             item = by_id.get(i)
             if item is None:
                 out.append(RpcErrorObject(None, "missing answer in batch"))
-            elif "error" in item and item["error"] is not None:
-                err = item["error"]
-                out.append(
-                    RpcErrorObject(err.get("code"), str(err.get("message", "")), err.get("data"))
-                )
+                missing.append(pos)
+            elif item.get("error") is not None:
+                out.append(_error_object(item["error"]))
+            elif "result" not in item:
+                out.append(RpcErrorObject(None, "batch answer without a result"))
             else:
-                out.append(item.get("result"))
+                out.append(item["result"])
+        if missing:
+            if len(missing) == len(ids):
+                # Nothing matched: this node does not answer batches properly.
+                raise _Refused("no answer in the batch carries a request id", 1)
+            log.warning(
+                "%s left %d of %d batch calls unanswered", self.safe_url, len(missing), len(ids)
+            )
+            redo = [pos for pos in missing if calls[pos][0] in IDEMPOTENT]
+            for pos, value in zip(
+                redo, self._singles([calls[p] for p in redo], deadline), strict=True
+            ):
+                out[pos] = value
         return out
+
+    def _singles(self, calls: Sequence[tuple[str, Sequence[Any]]], deadline: float) -> list[Any]:
+        """One request per call (concurrently up to ``fallback_workers``), in order."""
+        if len(calls) <= 1 or self.fallback_workers <= 1:
+            return [self._single(m, p, deadline, block_retries=False) for m, p in calls]
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.fallback_workers, thread_name_prefix="ogpu-rpc"
+                )
+            pool = self._pool
+        futures = [pool.submit(self._single, m, p, deadline, block_retries=False) for m, p in calls]
+        return [f.result() for f in futures]
+
+
+def _limit_in(message: str) -> int | None:
+    match = _BATCH_LIMIT.search(message)
+    return int(match.group(1)) if match else None
 
 
 def hex_int(value: Any) -> int:
@@ -154,14 +769,3 @@ def hex_int(value: Any) -> int:
     if isinstance(value, RpcErrorObject):
         raise value.to_exception()
     return int(value, 16) if isinstance(value, str) else int(value)
-
-
-def _unwrap(answer: dict[str, Any], method: str) -> Any:
-    err = answer.get("error")
-    if err is not None:
-        if isinstance(err, dict):
-            raise RpcNodeError(str(err.get("message", "")), err.get("code"), err.get("data"))
-        raise RpcNodeError(str(err))
-    if "result" not in answer:
-        raise RpcTransportError(f"JSON-RPC answer to {method} has no result")
-    return answer["result"]

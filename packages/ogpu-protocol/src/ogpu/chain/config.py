@@ -18,7 +18,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from ogpu.chain._rpc import RpcClient
+from ogpu.chain._rpc import RpcClient, redact_url
 from ogpu.types.errors import (
     ChainNotSupportedError,
     ConfigError,
@@ -146,8 +146,8 @@ def _check_url(url: object, what: str = "RPC URL") -> str:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         if what != "RPC URL":  # an IPFS endpoint is no "RPC endpoint": name the argument
-            raise ValidationError(f"{what} must be an http(s) URL, got {url!r}")
-        raise InvalidRpcUrlError(url, "expected an http(s) URL")
+            raise ValidationError(f"{what} must be an http(s) URL, got {redact_url(url)!r}")
+        raise InvalidRpcUrlError(redact_url(url), "expected an http(s) URL")
     return url
 
 
@@ -367,7 +367,7 @@ class ChainConfig:
         try:
             return int(client.request("eth_chainId", []), 16)
         except (TxRpcError, ValueError, TypeError) as exc:
-            raise InvalidRpcUrlError(url, str(exc)) from None
+            raise InvalidRpcUrlError(redact_url(url), str(exc)) from None
         finally:
             client.close()
 
@@ -383,7 +383,10 @@ class ChainConfig:
         node_chain_id = cls._probe(url)
         if node_chain_id != spec.chain.value:
             log.warning(
-                "RPC %s reports chain id %d, configured chain is %s", url, node_chain_id, spec.chain
+                "RPC %s reports chain id %d, configured chain is %s",
+                redact_url(url),
+                node_chain_id,
+                spec.chain,
             )
         with cls._lock:
             spec.rpc = url

@@ -5,17 +5,21 @@ single-round-trip read (``snapshot()``) uses ``"latest"``: a node answers a batc
 milliseconds, so the reads straddle a new block only if one lands mid-batch (nodes do not
 offer a free way to pin an unknown block in the same round trip). Multi-round-trip reads
 (pagination, many-instance snapshots) fetch ``eth_blockNumber`` in their first batch and pin
-every later batch to that number, so pages and snapshots all describe one block.
+every later batch to that number, so pages and snapshots all describe one block. If the node
+(a load-balanced replica behind the one that gave the number) does not know that block even
+after the client's retries, a pinned batch raises :class:`RpcBlockUnavailableError` and
+:func:`paginate` starts again, pinned to a block the node has (:data:`REPIN_ATTEMPTS`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ogpu.chain._address import is_zero, to_checksum
-from ogpu.chain._rpc import RpcErrorObject, hex_int
+from ogpu.chain._rpc import RpcBlockUnavailableError, RpcErrorObject, hex_int, is_unknown_block
 from ogpu.chain.config import ChainConfig, ChainLike
 from ogpu.protocol import _abi
 from ogpu.protocol._revert import RevertContext, extract_revert, map_revert
@@ -108,6 +112,12 @@ def read_many(
     client = ChainConfig.rpc_client(handle)
     requests = [c.rpc(handle, block) for c in calls] + [(m, list(p)) for m, p in extra]
     raw = client.batch(requests)
+    if isinstance(block, int):
+        for answer in raw:
+            if isinstance(answer, RpcErrorObject) and is_unknown_block(answer.message):
+                raise RpcBlockUnavailableError(
+                    f"block {block} unknown to the node: {answer.message}", answer.code
+                )
     values = [_decode(c, handle, r) for c, r in zip(calls, raw, strict=False)]
     return values, raw[len(calls) :]
 
@@ -158,6 +168,30 @@ def check_range(lower: Any, upper: Any) -> tuple[int, int | None]:
     return lower, upper
 
 
+#: How many times a pinned multi-batch read starts again when the node lost its block.
+REPIN_ATTEMPTS = 3
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _repinning(fn: _F) -> _F:
+    """Run ``fn`` again (re-reading the block it pins to) when its pinned block is unknown
+    to the node, at most :data:`REPIN_ATTEMPTS` times."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        for attempt in range(REPIN_ATTEMPTS):
+            try:
+                return fn(*args, **kwargs)
+            except RpcBlockUnavailableError:
+                if attempt + 1 >= REPIN_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    return wrapper  # type: ignore[return-value]
+
+
+@_repinning
 def paginate(
     chain: ChainLike | int | None,
     count_call: Call,

@@ -26,6 +26,17 @@ Guarantees:
     a transaction we cannot prove is ours;
   - "nonce too low/high" moves the intent to a fresh nonce only after checking by hash
     that the node knows none of its signatures.
+- After a send whose outcome is unknown (the connection dropped before the answer, or a
+  transient error), the intent is never signed under another nonce: if the node then
+  rejects the nonce (too low, taken) and does not know the hash (a lagging replica answers
+  ``null``, or the lookup itself fails), the executor waits up to :data:`OUTCOME_WAIT`
+  seconds for the hash to appear, then raises :class:`TxOutcomeUnknownError` carrying the
+  hash and nonce. A failed lookup (a batch error entry) is never read as "unknown tx".
+- Fee sanity, checked before every signature: the fee per gas (``maxFeePerGas``) may be at
+  most :data:`FEE_BASE_MULTIPLE` x the base fee + :data:`FEE_TIP_ALLOWANCE`, and
+  ``gas x fee per gas`` at most ``max_tx_fee`` (default :data:`MAX_TX_FEE`, 1 ether as
+  geth's ``--rpc.txfeecap``; environment variable ``OGPU_MAX_TX_FEE_WEI``). A node
+  suggesting more gets :class:`FeeTooHighError`, and nothing is signed.
 - Permanent rejections fail at once, without re-sending: gas limit exceeded / intrinsic gas
   too low / fee cap exceeded (:class:`GasError`), insufficient funds for gas * price + value
   (:class:`GasError` naming the account, the required and the available amounts), invalid
@@ -42,33 +53,59 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ogpu.chain._rpc import RpcClient, RpcErrorObject, RpcTransportError, hex_int
+from ogpu.chain._rpc import (
+    RpcClient,
+    RpcErrorObject,
+    RpcTransportError,
+    hex_int,
+    is_unknown_block,
+)
 from ogpu.chain.config import ChainConfig, ChainLike
 from ogpu.chain.nonce import NonceManager, NonceSlot
 from ogpu.protocol._revert import RevertContext, extract_revert, map_revert
 from ogpu.types.errors import (
     ConfigError,
+    FeeTooHighError,
     GasError,
     NonceError,
     OGPUError,
     PublishTimeoutError,
+    TxOutcomeUnknownError,
     TxReceiptTimeoutError,
     TxRevertError,
     TxRpcError,
 )
 from ogpu.types.receipt import Receipt
 
-__all__ = ["GAS_MARGIN", "decode_revert", "send_replacement", "transact"]
+__all__ = [
+    "FEE_BASE_MULTIPLE",
+    "FEE_TIP_ALLOWANCE",
+    "GAS_MARGIN",
+    "MAX_TX_FEE",
+    "OUTCOME_WAIT",
+    "decode_revert",
+    "send_replacement",
+    "transact",
+]
 
 log = logging.getLogger("ogpu.tx")
 
 GAS_MARGIN = 1.25
 DEFAULT_PRIORITY_FEE = 1_000_000_000  # 1 gwei, when eth_maxPriorityFeePerGas is unsupported
+#: The fee per gas signed may be at most this multiple of the latest base fee ...
+FEE_BASE_MULTIPLE = 10
+#: ... plus this many wei (room for a normal tip on a chain whose base fee is near zero).
+FEE_TIP_ALLOWANCE = 10_000_000_000  # 10 gwei
+#: Default ceiling of ``gas x fee per gas`` of one transaction, in wei (geth's txfeecap).
+MAX_TX_FEE = 10**18
+#: Seconds to wait for the hash of a send whose outcome is unknown before giving up.
+OUTCOME_WAIT = 20.0
 
 #: Messages of rejections that no retry can fix (checked before the transient ones).
 _GAS_PERMANENT = (
@@ -107,6 +144,8 @@ _TRANSIENT = (
     "bad gateway",
     "gateway timeout",
     "connection reset",
+    "connection aborted",
+    "remote end closed connection",
     "connection refused",
     "connection error",
     "overloaded",
@@ -147,7 +186,7 @@ def _classify(error: TxRpcError) -> str:
     code = error.code
     if code in _TRANSIENT_CODES or (isinstance(code, int) and 500 <= code <= 599):
         return "transient"
-    if any(word in error.reason.lower() for word in _TRANSIENT):
+    if any(word in error.reason.lower() for word in _TRANSIENT) or is_unknown_block(error.reason):
         return "transient"
     return "fatal"
 
@@ -198,14 +237,76 @@ def _bump(fees: dict[str, int]) -> dict[str, int]:
 
 
 def _known(client: RpcClient, hashes: list[str]) -> str | None:
-    """The first of ``hashes`` the node knows (pending or mined), else None."""
+    """The first of ``hashes`` the node knows (pending or mined), else None.
+
+    A lookup that failed (transport error, or an error entry in the batch) raises: it says
+    nothing about whether the node holds the transaction.
+    """
     if not hashes:
         return None
     answers = client.batch([("eth_getTransactionByHash", [h]) for h in hashes])
+    failed: RpcErrorObject | None = None
     for tx_hash, answer in zip(hashes, answers, strict=False):
         if isinstance(answer, dict):
             return tx_hash
+        if isinstance(answer, RpcErrorObject):
+            failed = answer
+        elif answer is not None:
+            failed = RpcErrorObject(None, f"unexpected transaction lookup answer {answer!r}"[:200])
+    if failed is not None:
+        raise failed.to_exception()
     return None
+
+
+def _await_outcome(client: RpcClient, intent: _Intent, nonce: int) -> str:
+    """After a send whose outcome is unknown, the node rejected the nonce or holds another
+    transaction at it, and does not (yet) know our hash: wait up to :data:`OUTCOME_WAIT`
+    seconds for it (a lagging replica catches up); raise :class:`TxOutcomeUnknownError` if
+    it never shows. Never signs anything."""
+    limit = time.monotonic() + OUTCOME_WAIT
+    delay = 0.1
+    reason = "the node does not know the transaction"
+    while True:
+        try:
+            found = _known(client, intent.hashes)
+            if found is not None:
+                return found
+        except TxRpcError as exc:
+            reason = f"lookup failed: {exc.reason}"
+        if time.monotonic() >= limit:
+            raise TxOutcomeUnknownError(str(intent.tx_hash), nonce, reason)
+        time.sleep(delay)
+        delay = min(delay * 1.5, 1.0)
+
+
+def _check_fees(fees: dict[str, int], block: Any, gas: int, max_tx_fee: int) -> None:
+    """Refuse (before signing) a fee the node suggested that is beyond the caps."""
+    per_gas = fees.get("maxFeePerGas", fees.get("gasPrice", 0))
+    if isinstance(block, dict) and block.get("baseFeePerGas") is not None:
+        cap = FEE_BASE_MULTIPLE * hex_int(block["baseFeePerGas"]) + FEE_TIP_ALLOWANCE
+        if per_gas > cap:
+            raise FeeTooHighError(
+                f"fee per gas (tip {fees.get('maxPriorityFeePerGas', 0)} wei suggested by the "
+                f"node; cap = {FEE_BASE_MULTIPLE} x base fee + {FEE_TIP_ALLOWANCE})",
+                per_gas,
+                cap,
+            )
+    if gas * per_gas > max_tx_fee:
+        raise FeeTooHighError("transaction fee (gas x fee per gas)", gas * per_gas, max_tx_fee)
+
+
+def _max_tx_fee(explicit: int | None) -> int:
+    if explicit is not None:
+        return explicit
+    raw = os.environ.get("OGPU_MAX_TX_FEE_WEI", "").strip()
+    if raw:
+        try:
+            return int(raw, 0)
+        except ValueError:
+            raise ConfigError(
+                f"OGPU_MAX_TX_FEE_WEI must be an integer (wei), got {raw!r}"
+            ) from None
+    return MAX_TX_FEE
 
 
 def _known_or_none(client: RpcClient, hashes: list[str]) -> str | None:
@@ -240,6 +341,8 @@ class _Intent:
     tx_hash: str | None = None
     #: Hashes signed at the current nonce (any one of them may mine; at most one can).
     hashes: list[str] = field(default_factory=list)
+    #: A send of this intent may have reached the node without us hearing back.
+    ambiguous: bool = False
 
     def signed(self, tx_hash: str, nonce: int) -> None:
         if nonce != self.nonce:
@@ -329,6 +432,7 @@ def transact(
     deadline: float | None = None,
     budget: float | None = None,
     before_send: Callable[[], None] | None = None,
+    max_tx_fee: int | None = None,
 ) -> Receipt:
     """Execute one contract call as a transaction and return its :class:`Receipt`.
 
@@ -337,9 +441,13 @@ def transact(
     nothing is sent. ``before_send`` runs under the nonce lock right before signing (a last
     chance to refuse, e.g. an expiry that has just passed).
 
+    ``max_tx_fee`` (wei) caps ``gas x fee per gas`` (default ``OGPU_MAX_TX_FEE_WEI`` or
+    :data:`MAX_TX_FEE`): a higher suggestion raises :class:`FeeTooHighError` before signing.
+
     Any error raised once the transaction was signed has ``tx_hash`` and ``nonce`` set (and
     named in its message): check that hash before retrying the operation.
     """
+    fee_ceiling = _max_tx_fee(max_tx_fee)
     handle = ChainConfig.resolve(chain)
     client = ChainConfig.rpc_client(handle)
     sender = str(signer.address)
@@ -364,6 +472,7 @@ def transact(
     if isinstance(block, dict) and block.get("gasLimit"):
         gas = min(gas, hex_int(block["gasLimit"]))
     fees = _fees(block, pre.tip, pre.gas_price)
+    _check_fees(fees, block, gas, fee_ceiling)
 
     tx_base: dict[str, Any] = {
         "to": to,
@@ -384,7 +493,17 @@ def transact(
             else:
                 slot.observe(hex_int(pre.pending), pre.epoch)
             try:
-                _send(client, slot, signer, tx_base, fees, intent, ctx, max_retries)
+                _send(
+                    client,
+                    slot,
+                    signer,
+                    tx_base,
+                    fees,
+                    intent,
+                    ctx,
+                    max_retries,
+                    lambda f: _check_fees(f, block, gas, fee_ceiling),
+                )
             except BaseException:
                 if intent.tx_hash is not None:
                     # The node's view of this nonce is uncertain: re-read it next time
@@ -412,6 +531,7 @@ def _send(
     intent: _Intent,
     ctx: RevertContext,
     max_retries: int,
+    check_fees: Callable[[dict[str, int]], None],
 ) -> None:
     """Sign and send until the node holds exactly one version of the intent (under the lock)."""
     sender = slot.address
@@ -421,6 +541,7 @@ def _send(
     attempts = 0
     while True:
         if not resend_same:
+            check_fees(fees)
             tx = dict(tx_base, nonce=nonce, **fees)
             if "maxFeePerGas" in fees:
                 tx["type"] = 2
@@ -440,6 +561,7 @@ def _send(
                 return
             if kind == "transient":
                 # Possibly accepted: never re-sign before checking; look, then re-send as is.
+                intent.ambiguous = True
                 found = _known_or_none(client, intent.hashes)
                 if found is not None:
                     intent.settle(found)
@@ -453,6 +575,12 @@ def _send(
                 resend_same = True
                 continue
             if kind in ("nonce_low", "nonce_high"):
+                if intent.ambiguous:
+                    # An earlier send may be the one holding this nonce, and the node may lag
+                    # behind it: wait for the hash, never sign the intent at another nonce.
+                    intent.settle(_await_outcome(client, intent, nonce))
+                    slot.commit(nonce)
+                    return
                 # A failing lookup propagates: never move to a new nonce unverified.
                 found = _known(client, intent.hashes)
                 if found is not None:
@@ -482,10 +610,19 @@ def _send(
                 if isinstance(pending_raw, RpcErrorObject):
                     raise pending_raw.to_exception() from None
                 pending = hex_int(pending_raw)
-                mine = [h for h, a in zip(intent.hashes, by_hash, strict=False) if a]
+                mine = [
+                    h for h, a in zip(intent.hashes, by_hash, strict=False) if isinstance(a, dict)
+                ]
                 if mine:
                     # The node already holds this intent: nothing more to send.
                     intent.settle(mine[0])
+                    slot.commit(nonce)
+                    return
+                if pending > nonce and (
+                    intent.ambiguous or any(isinstance(a, RpcErrorObject) for a in by_hash)
+                ):
+                    # The occupant may be ours (a lost answer, a lagging or failed lookup).
+                    intent.settle(_await_outcome(client, intent, nonce))
                     slot.commit(nonce)
                     return
                 if pending > nonce:
@@ -536,12 +673,15 @@ def _finish(
             _raise_revert(exc, ctx)
         raise TxRevertError(f"transaction {receipt['transactionHash']} reverted (no reason)")
     timestamp = 0
-    try:
-        blk = client.request("eth_getBlockByNumber", [receipt["blockNumber"], False])
+    for attempt in range(4):  # a lagging replica may not know the receipt's block yet
+        try:
+            blk = client.request("eth_getBlockByNumber", [receipt["blockNumber"], False])
+        except TxRpcError:
+            break
         if isinstance(blk, dict):
             timestamp = hex_int(blk.get("timestamp", "0x0"))
-    except TxRpcError:
-        pass
+            break
+        time.sleep(0.05 * 2**attempt)
     result = Receipt.from_web3_receipt(receipt, timestamp=timestamp)
     log.info("%s mined in block %d (%s)", ctx.operation, result.block_number, result.tx_hash)
     return result
@@ -595,7 +735,9 @@ def send_replacement(account: Any, nonce: int, chain: ChainLike | int | None = N
         ]
     )
     fees = {k: v * 2 for k, v in _fees(block, tip_raw, price_raw).items()}
+    ceiling = _max_tx_fee(None)
     for attempt in range(_REPLACEMENT_ATTEMPTS):
+        _check_fees(fees, None, 21_000, ceiling)
         tx: dict[str, Any] = {
             "to": str(account.address),
             "value": 0,

@@ -58,6 +58,7 @@ from ogpu.types.enums import Role
 __all__ = [
     "ChainNotSupportedError",
     "ConfigError",
+    "FeeTooHighError",
     "GasError",
     "IPFSAddressError",
     "IPFSConfigError",
@@ -91,6 +92,7 @@ __all__ = [
     "ResponseAlreadyConfirmedError",
     "ResponseNotFoundError",
     "RpcNodeError",
+    "RpcResponseTooLargeError",
     "RpcTransportError",
     "SourceInactiveError",
     "SourceNotFoundError",
@@ -99,6 +101,7 @@ __all__ = [
     "TaskExpiredError",
     "TaskNotFoundError",
     "TxError",
+    "TxOutcomeUnknownError",
     "TxReceiptTimeoutError",
     "TxRevertError",
     "TxRpcError",
@@ -399,7 +402,12 @@ class RpcTransportError(TxRpcError):
 
     Whether the node processed the request is unknown: a write treats it as ambiguous and looks
     the transaction up before sending it again. ``code`` and ``data`` are None.
+    ``retryable`` is True for a dropped connection or a transient HTTP status (an idempotent
+    read may simply be sent again); ``status`` is the HTTP status when the node answered one.
     """
+
+    retryable: bool = False
+    status: int | None = None
 
 
 class RpcNodeError(TxRpcError):
@@ -499,3 +507,45 @@ def _shown(value: object) -> str:
     if len(text) > 44:
         return f"<{type(value).__name__} of length {len(str(value))}>"
     return text
+
+
+# --------------------------------------------------------------------------- transport safety
+
+
+class TxOutcomeUnknownError(TxError):
+    """A send of ``tx_hash`` (at ``nonce``) may or may not have reached the node, and the node
+    still cannot say after waiting: the SDK refuses to sign the intent under another nonce.
+
+    Look ``tx_hash`` up (or wait for the nonce to be mined) before retrying the operation.
+    """
+
+    def __init__(self, tx_hash: str, nonce: int, reason: str = "") -> None:
+        self.tx_hash = tx_hash
+        self.nonce = nonce
+        self.reason = reason
+        suffix = f" ({reason})" if reason else ""
+        super().__init__(
+            f"outcome of transaction {tx_hash} (nonce {nonce}) is unknown: it may still be "
+            f"mined; check it before retrying{suffix}"
+        )
+
+
+class FeeTooHighError(GasError):
+    """The fee the node suggests (``fee`` wei) is above the SDK's cap ``cap`` (wei); nothing
+    was signed. ``what`` names the checked quantity."""
+
+    def __init__(self, what: str, fee: int, cap: int) -> None:
+        self.what = what
+        self.fee = fee
+        self.cap = cap
+        super().__init__(f"{what} of {fee} wei exceeds the cap of {cap} wei; refusing to sign")
+
+
+class RpcResponseTooLargeError(TxRpcError):
+    """A JSON-RPC answer exceeded ``limit`` bytes once decoded (compressed or not)."""
+
+    def __init__(self, limit: int, url: str = "") -> None:
+        self.limit = limit
+        self.url = url
+        where = f" from {url}" if url else ""
+        super().__init__(f"JSON-RPC answer{where} larger than {limit} bytes")
