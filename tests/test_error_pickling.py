@@ -114,6 +114,7 @@ def test_error_keeps_its_fields_and_pickles(cls: type[BaseException]) -> None:
 
 # Exceptions outside both roots, on purpose: internal signals that never leave their module.
 UNROOTED = {
+    "ogpu.chain._rpc._Refused": "a node refused a batch; caught in RpcClient to fall back",
     "ogpu.events._poller._FilterGone": "the poller's signal to re-create a filter; caught there",
     "ogpu_devnet.cli.serve._ProviderUnavailable": "caught in serve to print a usage error",
     "ogpu_devnet.rpc.RPCError": "a JSON-RPC error answer; turned into JSON by the server",

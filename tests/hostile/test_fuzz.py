@@ -274,7 +274,6 @@ def test_malformed_requests_get_json_rpc_errors_and_the_server_keeps_serving(
     assert answer["id"] == 7 and int(answer["result"], 16) > 0
 
 
-@pytest.mark.xfail(strict=True, reason="pending rpc: NaN ids")
 @pytest.mark.parametrize("raw_id", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_non_finite_ids_get_a_json_answer(rpc_url: str, raw_id: str) -> None:
     body = f'{{"jsonrpc": "2.0", "id": {raw_id}, "method": "eth_chainId", "params": []}}'
@@ -288,7 +287,6 @@ def test_non_finite_ids_get_a_json_answer(rpc_url: str, raw_id: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="pending rpc: linear JSON parsing on the devnet")
 def test_a_hostile_80_kib_body_does_not_stall_other_clients(tmp_path: Any) -> None:
     """While the devnet parses a hostile body, another client is still answered within the
     test's deadline. The devnet runs in a process of its own, killed at the end, so a

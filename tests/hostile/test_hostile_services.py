@@ -65,7 +65,6 @@ def proxy(world: World) -> Iterator[TamperProxy]:
 # --------------------------------------------------------------------------- the node
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING_RPC + "RPC answer size cap/gzip bomb")
 def test_rpc_gzip_bomb_is_a_typed_size_error(world: World, proxy: TamperProxy) -> None:
     proxy.answer_with(gzip_bomb(BOMB), {"Content-Encoding": "gzip"})
     with pytest.raises(OGPUError) as info:
@@ -158,7 +157,6 @@ def test_conflicting_duplicates_in_a_batch_are_a_typed_error(
     assert "batch" in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING_RPC + 'batch entry "error": "boom"')
 def test_batch_entry_with_a_string_error_is_typed(world: World, proxy: TamperProxy) -> None:
     proxy.tamper = batch_tamper(
         lambda requests, answers: [

@@ -195,7 +195,6 @@ def test_two_hundred_concurrent_uploads_lose_nothing(devnet: Any) -> None:
         ogpu.ipfs.configure(reset=True)
 
 
-@pytest.mark.xfail(strict=True, reason="pending rpc: devnet listen backlog")
 def test_forty_json_rpc_clients_connecting_at_once_are_all_served(fresh: Devnet) -> None:
     url = fresh.rpc_url
     rounds = 5
