@@ -458,25 +458,30 @@ def test_receipt_timeout_then_recovery(net: Any, fault_proxy: Any) -> None:
 
 def test_revert_at_mining_is_decoded_from_the_receipt(net: Any) -> None:
     """The estimate passed, then the chain moved on before mining (``before_send`` runs right
-    before signing): the receipt has status 0, and its revert is replayed and mapped."""
-    from ogpu.types import TaskExpiredError
+    before signing): the receipt has status 0, and its revert is replayed and mapped.
+
+    (The live Controller accepts a past expiry, devnet/docs/live-chain.md row 8, so the chain
+    "moves on" here by the source's owner inactivating the source while another client, who
+    may publish to any ACTIVE source, row 10, is about to publish.)"""
+    from ogpu.protocol import nexus
+    from ogpu.types import SourceInactiveError
 
     source = net.publish_source()
-    net.fund_client()
-    client = net.client
-    expiry = net.now() + 120
-    params = TaskParams(source=source.address, config="ipfs://x", expiryTime=expiry, payment=100)
-    start = _mined_nonce(net, client.address)
+    publisher = net.other
+    from ogpu.protocol import vault
 
-    def time_passes() -> None:
-        direct = _direct(net)
-        direct.request("evm_increaseTime", [1000])
-        direct.request("evm_mine", [])
+    vault.deposit(publisher.address, 1000, signer=publisher.private_key)
+    params = TaskParams(
+        source=source.address, config="ipfs://x", expiryTime=net.now() + 120, payment=100
+    )
+    start = _mined_nonce(net, publisher.address)
 
-    with pytest.raises(TaskExpiredError) as err:
-        controller.publish_task(params, signer=client.private_key, before_send=time_passes)
-    assert err.value.expiry == expiry
-    assert _mined_nonce(net, client.address) == start + 1  # it was mined (and reverted) once
+    def owner_inactivates() -> None:
+        nexus.inactivate_source(source.address, signer=net.client.private_key)
+
+    with pytest.raises(SourceInactiveError) as err:
+        controller.publish_task(params, signer=publisher.private_key, before_send=owner_inactivates)
+    assert _mined_nonce(net, publisher.address) == start + 1  # it was mined (and reverted) once
     # the error names the mined (reverted) transaction
     mined = _direct(net).request("eth_getTransactionByHash", [err.value.tx_hash])
     assert int(mined["nonce"], 16) == start and err.value.nonce == start
