@@ -204,7 +204,11 @@ class Source(_Entity):
         return int(self._one("getTaskCount"))
 
     def get_tasks(self, lower: int = 0, upper: int | None = None) -> list[Task]:
-        """Tasks ``[lower, upper)``; ``upper=None``: all, in pages of 100 (one batch)."""
+        """Tasks ``[lower, upper)``; ``upper=None``: all (count + one batch: 2 round trips).
+
+        The live ``Source.getTasks`` indexes absolutely (it reverts whenever its lower bound is
+        above 0), so this reads ``getTasks(0, upper - 1)`` and slices, or, past 4000 tasks, the
+        public ``tasks(i)`` getter per index (``ogpu.protocol._reads.SINGLE_CALL_MAX``)."""
         items, _ = self._page("getTaskCount", "getTasks", "tasks", lower, upper)
         return [Task(a, self._chain) for a in items]
 
@@ -213,7 +217,8 @@ class Source(_Entity):
         return int(self._one("getRegistrantCount"))
 
     def get_registrants(self, lower: int = 0, upper: int | None = None) -> list[str]:
-        """Registered providers ``[lower, upper)``; zero addresses dropped."""
+        """Registered providers ``[lower, upper)``; zero addresses (unregistered slots) dropped.
+        Read like :meth:`get_tasks` (``getRegistrants(0, upper - 1)`` or ``registrants(i)``)."""
         items, _ = self._page("getRegistrantCount", "getRegistrants", "registrants", lower, upper)
         return [str(a) for a in items]
 
