@@ -44,9 +44,10 @@ __all__ = [
 PAGE_SIZE = 100
 
 #: Largest list an absolutely indexed getter (``Source.getTasks``/``getRegistrants``) is read
-#: with in one ``(0, upper - 1)`` call. Measured on the devnet: ~2.3k gas per item (a cold
-#: SLOAD and the copy), so 4000 items cost ~9.5M gas, a fifth of the 50M gas cap nodes put on
-#: ``eth_call`` (geth's default ``RPCGasCap``) and 128 KB of return data. Longer lists (or
+#: with in one ``(0, upper - 1)`` call. Measured on the devnet: ~2.5k gas per item (a cold
+#: SLOAD and the copy; plus ~0.87M fixed for the stub's static bound), so 4000 items cost
+#: ~11M gas, a fifth of the 50M gas cap nodes put on ``eth_call`` (geth's default
+#: ``RPCGasCap``) and 128 KB of return data. Longer lists (or
 #: slices past it) use the public array getters ``tasks(i)``/``registrants(i)``, one
 #: ``eth_call`` per item in the same batch: no gas cap to hit, but n calls instead of one
 #: (devnet/docs/live-chain.md row 20).
