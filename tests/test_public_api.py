@@ -32,11 +32,6 @@ def _load_script() -> ModuleType:
 
 api = _load_script()
 
-# Removed from ogpu.protocol.terminal by the `livechain` branch. Coordinator: once it is
-# merged these XPASS (strict) and fail; delete this set then.
-PENDING_REMOVAL = {"ogpu.protocol.terminal:set_base_data", "ogpu.protocol.terminal:set_live_data"}
-
-
 def test_every_portion_has_its_listing() -> None:
     names = {p.name for p in api.portions()}
     assert {"ogpu", "ogpu.ipfs", "ogpu.types", "ogpu.chain", "ogpu.protocol"} <= names
@@ -57,15 +52,7 @@ def test_published_0_2_3_surface_still_imports_or_is_listed_as_removed() -> None
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize(
-    "entry",
-    [
-        pytest.param(e, marks=pytest.mark.xfail(strict=True, reason="livechain removes it"))
-        if e in PENDING_REMOVAL
-        else e
-        for e in api.read_entries(api.FORBIDDEN)
-    ],
-)
+@pytest.mark.parametrize("entry", list(api.read_entries(api.FORBIDDEN)))
 def test_forbidden_names_are_not_offered(entry: str) -> None:
     assert api.read_entries(api.FORBIDDEN)[entry], f"api/forbidden.txt: no reason for {entry}"
     assert not api.is_offered(entry), (
