@@ -32,6 +32,7 @@ def _load_script() -> ModuleType:
 
 api = _load_script()
 
+
 def test_every_portion_has_its_listing() -> None:
     names = {p.name for p in api.portions()}
     assert {"ogpu", "ogpu.ipfs", "ogpu.types", "ogpu.chain", "ogpu.protocol"} <= names
