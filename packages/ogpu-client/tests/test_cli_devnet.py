@@ -399,7 +399,7 @@ def test_network_errors_exit_4(served: Served, capsys: pytest.CaptureFixture[str
         ["--chain", "devnet", "--rpc", f"http://127.0.0.1:{port}", "task", "show", "0x" + "11" * 20]
     )
     err = capsys.readouterr().err
-    assert code == 4 and err.startswith("ogpu: error: TxRpcError:") and "--rpc" in err
+    assert code == 4 and err.startswith("ogpu: error: RpcTransportError:") and "--rpc" in err
 
 
 def test_chain_errors_exit_5(served: Served, ogpu: Any) -> None:

@@ -273,7 +273,7 @@ def run(args: argparse.Namespace) -> int:
                     callback_port=args.provider_callback_port,
                     handler_timeout=args.provider_timeout,
                 )
-            except OGPUError as exc:
+            except (OGPUError, DevnetError) as exc:
                 if providers is not None:
                     providers.stop()
                 print(f"ogpu-devnet serve: source service: {exc}", file=sys.stderr)
