@@ -116,6 +116,24 @@ def test_every_guide_has_running_samples_and_every_skip_says_why() -> None:
                 assert block.service in written, f"{page}:{block.line}: {block.service} unwritten"
 
 
+def test_the_errors_page_names_every_public_error_class() -> None:
+    import ogpu.client
+    import ogpu.ipfs
+    import ogpu.service
+    import ogpu.types
+
+    text = (DOCS / "errors.md").read_text(encoding="utf-8")
+    missing = [
+        f"{module.__name__}.{name}"
+        for module in (ogpu.types, ogpu.ipfs, ogpu.client, ogpu.service)
+        for name in module.__all__
+        if isinstance(getattr(module, name), type)
+        and issubclass(getattr(module, name), BaseException)
+        and not re.search(rf"\b{name}\b", text)
+    ]
+    assert not missing, missing
+
+
 @pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(DOCS).as_posix() for p in PAGES])
 def test_page_samples_run_against_the_devnet(
     page: Path,
