@@ -116,3 +116,24 @@ def test_configuration_from_the_environment() -> None:
                 {"CALLBACK_URL": "ftp://x"}, {"OGPU_SERVICE_GRACE_PERIOD": "inf"}):  # fmt: skip
         with pytest.raises(ServiceConfigError):
             ServiceConfig.from_env(bad)
+
+
+def test_published_submodule_paths_are_the_same_objects() -> None:
+    # Source images written for 0.2.3 import from the submodules; they keep working.
+    import importlib
+
+    import ogpu.service as service
+    from ogpu.service import config, decorators, server
+
+    logger = importlib.import_module("ogpu.service.logger")
+    from ogpu.service.logger import task_success
+
+    assert service.logger is logger.logger  # the package's name is still the logger object
+    assert callable(task_success)
+
+    assert decorators.expose is service.expose and decorators.init is service.init
+    assert server.start is service.start
+    assert logger.logger is service.logger
+    assert logger.SUCCESS_LEVEL < logger.TIMEOUT_LEVEL < logger.FAIL_LEVEL
+    assert service.ServiceConfig.from_env().port == config.SERVICE_PORT
+    assert isinstance(config.SDK_VERSION, str) and service.__version__ == config.SDK_VERSION

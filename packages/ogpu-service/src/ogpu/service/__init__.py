@@ -41,10 +41,14 @@ try:
         ServiceConfigError,
         ServiceError,
     )
-    from ogpu.service._logging import ServiceLogger, logger
+    from ogpu.service._logging import ServiceLogger
     from ogpu.service._registry import Exposed, Registry, default_registry, expose, init
     from ogpu.service._server import start
     from ogpu.service._version import __version__
+
+    # The 0.2.3 submodule ogpu.service.logger loads first, so that the package's ``logger``
+    # stays the logger object (a later first import of the submodule would rebind it).
+    from ogpu.service.logger import logger
 except ImportError as exc:  # pragma: no cover - only without the distribution's dependencies
     if (exc.name or "").split(".")[0] in {"starlette", "uvicorn", "pydantic", "anyio"}:
         raise ImportError(
