@@ -497,13 +497,33 @@ class DevnetChain:
             )
         self._chain.header = self._chain.header.copy(timestamp=timestamp)
         try:
-            self._chain.apply_transaction(tx)
+            self._mine_one(tx)
         except EVMValidationError as exc:
             raise TransactionRejectedError(_rejection_message(str(exc))) from None
         except Exception as exc:
             raise TransactionRejectedError(f"transaction rejected: {exc}") from None
-        self._mine_pending()
         return bytes(tx.hash)
+
+    def _mine_one(self, tx: Any) -> Any:
+        """Execute ``tx`` and mine it into its own block on the pending header.
+
+        The same block as ``apply_transaction`` + ``mine_block`` (same hashes), in about two
+        thirds of the time: one VM instead of three, and the state trie hashed once (at the
+        block's end) instead of twice. Nothing is persisted if execution raises.
+        """
+        chain = self._chain
+        base = chain.header
+        vm = chain.get_vm(base)
+        header, receipts, _ = vm.apply_all_transactions((tx,), base)
+        block = vm.set_block_transactions_and_withdrawals(
+            vm.get_block(), header, (tx,), receipts
+        )
+        block = vm.mine_block(block, mix_hash=self._mix_hash(int(base.block_number))).block
+        chain.validate_block(block)
+        chain.chaindb.persist_block(block)
+        chain.header = chain.create_header_from_parent(block.header)
+        self._tx_index[tx.hash] = block.hash
+        return block
 
     def _mine_with(self, txs: Sequence[tuple[bytes, Any]], timestamp: int) -> list[bytes]:
         """Mine one block at ``timestamp`` holding ``txs`` in order; a transaction that can no
