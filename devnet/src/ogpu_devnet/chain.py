@@ -515,9 +515,7 @@ class DevnetChain:
         base = chain.header
         vm = chain.get_vm(base)
         header, receipts, _ = vm.apply_all_transactions((tx,), base)
-        block = vm.set_block_transactions_and_withdrawals(
-            vm.get_block(), header, (tx,), receipts
-        )
+        block = vm.set_block_transactions_and_withdrawals(vm.get_block(), header, (tx,), receipts)
         block = vm.mine_block(block, mix_hash=self._mix_hash(int(base.block_number))).block
         chain.validate_block(block)
         chain.chaindb.persist_block(block)
