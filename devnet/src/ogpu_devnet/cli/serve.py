@@ -84,6 +84,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_MIN_LOCKUP_PER_SOURCE,
         help=f"Vault minimum lockup per source in wei ({DEFAULT_MIN_LOCKUP_PER_SOURCE})",
     )
+    parser.add_argument(
+        "--backend",
+        choices=("pyevm", "hardhat"),
+        default="pyevm",
+        help="pyevm: the embedded chain (default); hardhat: Hardhat's node (Node.js, npm ci once)",
+    )
     # Hook for the provider runtime: each MODULE:FUNCTION is a source handler that
     # ogpu_devnet.provider.start_providers(devnet, specs) runs against this devnet.
     parser.add_argument(
@@ -144,7 +150,14 @@ def run(args: argparse.Namespace) -> int:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    devnet = Devnet(
+    backend = getattr(args, "backend", "pyevm")
+    if backend == "hardhat" and args.state_dir:
+        print(
+            "ogpu-devnet serve: --state-dir is not supported with --backend hardhat",
+            file=sys.stderr,
+        )
+        return 2
+    devnet: Any = Devnet(
         host=args.host,
         rpc_port=args.rpc_port,
         ipfs_port=args.ipfs_port,
@@ -153,6 +166,17 @@ def run(args: argparse.Namespace) -> int:
         unbonding_period=args.unbonding_period,
         min_lockup_per_source=args.min_lockup,
     )
+    if backend == "hardhat":
+        from ogpu_devnet._hardhat import HardhatDevnet
+
+        devnet = HardhatDevnet(
+            host=args.host,
+            rpc_port=args.rpc_port,
+            ipfs_port=args.ipfs_port,
+            chain_id=args.chain_id,
+            unbonding_period=args.unbonding_period,
+            min_lockup_per_source=args.min_lockup,
+        )
     providers: Any = None
     try:
         try:
