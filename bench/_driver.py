@@ -206,7 +206,11 @@ def main() -> int:
     run = WORKLOADS[workload](side, cfg)
     writer = cfg.get("writer_address")
     out: dict[str, list[Any]] = {"seconds": [], "items": [], "nonces": []}
-    for i in ["warmup", *range(runs)]:
+    if cfg.get("warmup") == "probe":  # heavy workloads: warm imports and the connection only
+        set_phase(cfg["proxy_base"], f"{side}/{workload}/warmup")
+        _snapshot(side, cfg)()
+    warmups: list[Any] = [] if cfg.get("warmup") == "probe" else ["warmup"]
+    for i in [*warmups, *range(runs)]:
         before = int(_direct_rpc(cfg["direct_rpc"], "eth_getTransactionCount", [writer, "pending"]), 16) if writer else 0  # fmt: skip
         set_phase(cfg["proxy_base"], f"{side}/{workload}/{i}")
         t0 = time.perf_counter()

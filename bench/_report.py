@@ -36,6 +36,8 @@ def _side(row: dict[str, Any], side: str) -> str:
     unit = row.get("unit", "s")
     key = {"s": "seconds", "bytes": "bytes"}.get(unit, "value")
     text = _num(entry.get(key), unit)
+    if isinstance(entry.get("runs"), list) and len(entry["runs"]) > 1:
+        text += f" (median of {len(entry['runs'])})"
     if "http_requests" in entry:
         text += f", {entry['http_requests']} req"
     if "nonces_used" in entry:

@@ -61,6 +61,7 @@ _JOURNAL_VERSION = 1
 MAX_TIMESTAMP = 2**63 - 1
 """Latest block timestamp the time controls accept (EIP-4803's bound)."""
 _LOG_CACHE_BLOCKS = 4096
+_CALL_VM_REUSE = 5000  # calls one cached call VM serves before a fresh one (bounded caches)
 REPLACEMENT_PRICE_BUMP = 10
 """Percent by which a replacement must raise both fee caps (geth's and anvil's default)."""
 
@@ -297,6 +298,8 @@ class DevnetChain:
         self._replaying = False
         self._automine = True
         self._pool: list[tuple[bytes, Any]] = []  # (raw, decoded) waiting while automine is off
+        self._call_vm_cache: tuple[Any, Any, int] | None = None  # (header, VM, uses)
+        self._call_header_cache: tuple[tuple[bytes, int], Any] | None = None
         self.meta: dict[str, Any] = {}
         self.restored = False
 
@@ -845,7 +848,7 @@ class DevnetChain:
     def _spoof(self, params: CallParams, header: Any, gas: int) -> Any:
         from eth.vm.spoof import SpoofTransaction
 
-        vm = self._chain.get_vm(header)
+        vm = self._call_vm(header)
         nonce = vm.state.get_nonce(params.sender)
         unsigned = vm.get_transaction_builder().new_unsigned_dynamic_fee_transaction(
             chain_id=self.chain_id,
@@ -859,6 +862,36 @@ class DevnetChain:
             access_list=(),
         )
         return vm, SpoofTransaction(unsigned, from_=params.sender)
+
+    def _call_vm(self, header: Any) -> Any:
+        """A VM for calls in ``header``'s context, reused while the header is the same object
+        (see :meth:`_call_header`).
+
+        Calls only ever run between ``snapshot`` and ``revert`` and never persist, so the
+        VM's state stays the header's state; reusing it keeps its account, code and trie-node
+        caches warm for the next call of a batch (one snapshot of many entities).
+        """
+        cached = self._call_vm_cache
+        if cached is None or cached[0] is not header or cached[2] >= _CALL_VM_REUSE:
+            cached = (header, self._chain.get_vm(header), 0)
+        self._call_vm_cache = (cached[0], cached[1], cached[2] + 1)
+        return cached[1]
+
+    def _call_header(self, tag: str | int) -> Any:
+        """The header calls at ``tag`` run in (base fee 0, as geth's eth_call).
+
+        For the latest/pending state the same header object is returned while the chain's
+        head and the next block's timestamp stay the same, so that :meth:`_call_vm` can reuse
+        its VM; a new block, a revert or a time step gives a new header.
+        """
+        if tag not in ("latest", "pending", "safe", "finalized"):
+            return self._execution_header(tag).copy(base_fee_per_gas=0)
+        key = (bytes(self._chain.header.parent_hash), self._timestamp_for_next_block(consume=False))
+        cached = self._call_header_cache
+        if cached is None or cached[0] != key:
+            cached = (key, self._execution_header(tag).copy(base_fee_per_gas=0))
+            self._call_header_cache = cached
+        return cached[1]
 
     def _run(self, params: CallParams, header: Any, gas: int) -> Any:
         from eth_utils.exceptions import ValidationError as EVMValidationError
@@ -878,7 +911,7 @@ class DevnetChain:
         from eth.exceptions import Revert
 
         with self.lock:
-            header = self._execution_header(tag).copy(base_fee_per_gas=0)
+            header = self._call_header(tag)
             gas = params.gas if params.gas is not None else int(header.gas_limit)
             computation = self._run(params, header, gas)
             if computation.is_error:
@@ -893,7 +926,7 @@ class DevnetChain:
         from eth.vm.spoof import SpoofTransaction
 
         with self.lock:
-            header = self._execution_header(tag).copy(base_fee_per_gas=0)
+            header = self._call_header(tag)
             cap = params.gas if params.gas is not None else int(header.gas_limit)
             computation = self._run(params, header, cap)
             if computation.is_error:
