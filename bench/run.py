@@ -239,7 +239,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per side and workload (5)")
     parser.add_argument("--delay-ms", type=float, default=30.0, help="added per HTTP request (30)")
-    parser.add_argument("--only", default="1,2,3,4,5,6", help="workload groups (1-6) or keys (e.g. payloads) to run")
+    parser.add_argument(
+        "--only", default="1,2,3,4,5,6", help="workload groups (1-6) or keys (e.g. payloads) to run"
+    )
     parser.add_argument("--no-write", action="store_true", help="do not write the result files")
     args = parser.parse_args()
     only = set(args.only.split(","))
