@@ -70,7 +70,7 @@ def render(results: dict[str, Any]) -> str:
         f"- Every HTTP request (JSON-RPC and gateway) went through a proxy adding "
         f"**{results['delay_ms']:.0f} ms** (a remote public RPC, a distant gateway) and "
         "counting it",
-        f"- Runs per side: {results['runs']} (imports: at least 9); times are medians",
+        f"- Runs per side: {results['runs']} (imports: at least 5; the published SDK's source and provider dashboards: 1, its payloads: 2); times are medians",
         f"- Ratio = {results['ratio']}",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['platform']}, Python {m['python']}, "
         f"load average at start {', '.join(f'{x:.2f}' for x in m['load_average_at_start'] or [])}",

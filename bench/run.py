@@ -261,7 +261,7 @@ def main() -> int:
         print("workload 1: cold import and footprint", flush=True)
         from _imports import run as run_imports
 
-        rows += run_imports(max(args.runs, 9))
+        rows += run_imports(max(args.runs, 5))
     if only & ({"2", "3", "4"} | {w[1] for w in SDK_WORKLOADS}):
         print(f"workloads 2-4: reads, payloads, writes ({args.delay_ms:.0f} ms per request)")
         rows += sdk_workloads(args.runs, args.delay_ms / 1000, only)
