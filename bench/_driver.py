@@ -214,7 +214,12 @@ def main() -> int:
         before = int(_direct_rpc(cfg["direct_rpc"], "eth_getTransactionCount", [writer, "pending"]), 16) if writer else 0  # fmt: skip
         set_phase(cfg["proxy_base"], f"{side}/{workload}/{i}")
         t0 = time.perf_counter()
-        items = run()
+        try:
+            items = run()
+        except Exception as exc:  # reported as this side's result (e.g. a refused nonce)
+            set_phase(cfg["proxy_base"], "idle")
+            out["error"] = [f"run {i}: {type(exc).__name__}: {str(exc)[:300]}"]
+            break
         elapsed = time.perf_counter() - t0
         set_phase(cfg["proxy_base"], "idle")
         after = int(_direct_rpc(cfg["direct_rpc"], "eth_getTransactionCount", [writer, "pending"]), 16) if writer else 0  # fmt: skip

@@ -33,6 +33,8 @@ def _met(row: dict[str, Any]) -> str:
 
 def _side(row: dict[str, Any], side: str) -> str:
     entry = row.get(side) or {}
+    if "error" in entry:
+        return "failed (see below)"
     unit = row.get("unit", "s")
     key = {"s": "seconds", "bytes": "bytes"}.get(unit, "value")
     text = _num(entry.get(key), unit)

@@ -184,6 +184,10 @@ def sdk_workloads(runs: int, delay: float, only: set[str]) -> list[dict[str, Any
                     cfg["writer_key"] = data["writers"][side]["key"]
                     cfg["writer_address"] = data["writers"][side]["address"]
                 result = _drive(side, python, cfg)
+                if not result["seconds"]:
+                    row[side] = {"call": calls[side], "error": result["error"][0]}
+                    print(f"  {key:<20} {side:<6} failed: {result['error'][0]}", flush=True)
+                    continue
                 per_run = [proxy.counts[f"{side}/{key}/{i}"].as_dict() for i in range(side_runs)]
                 median_counts = {
                     k: int(statistics.median(c[k] for c in per_run)) for k in per_run[0]
@@ -206,6 +210,13 @@ def sdk_workloads(runs: int, delay: float, only: set[str]) -> list[dict[str, Any
                     flush=True,
                 )
             ours, theirs = row["ours"], row["theirs"]
+            if "error" in ours or "error" in theirs:
+                failed = "ours" if "error" in ours else "the published SDK"
+                row["warning"] = f"{failed} failed: {(ours.get('error') or theirs['error'])}"
+                row["target"] = _target_text(target)
+                row["met"] = False if "error" in ours else None
+                rows.append(row)
+                continue
             row["ratio"] = {
                 "seconds": ours["seconds"] / theirs["seconds"],
                 "http_requests": ours["http_requests"] / max(1, theirs["http_requests"]),
