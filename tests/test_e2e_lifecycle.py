@@ -161,8 +161,9 @@ def test_vault_lifecycle_with_time_travel(net: Any) -> None:
 
 def _pair_and_stake(net: Any) -> None:
     terminal.announce_master(net.master, signer=net.provider_key)
+    # announceProvider credits the provider's lockup (devnet/docs/live-chain.md row 17; the
+    # old stubs credited its balance, so a Vault.lock followed here)
     terminal.announce_provider(net.provider, 10**16, signer=net.master_key)
-    vault.lock(10**16, signer=net.provider_key)
 
 
 def test_agent_driven_register_and_attempt(net: Any, events: Any) -> None:

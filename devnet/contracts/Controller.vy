@@ -35,18 +35,21 @@ def _check_client(client: address):
 
 @external
 def publishTask(_taskParams: common.TaskParams):
+    """
+    @notice Anyone may publish to an ACTIVE source (not only its client); the escrow is
+            frozen from the publisher's (msg.sender's) Vault balance and the publisher owns
+            the task. An expiryTime already in the past is accepted (the task lands expired).
+    """
     source: address = _taskParams.source
     assert staticcall common.INexus(self.nexus).isSource(source), "UnknownSource"
     sp: common.SourceParams = staticcall common.ISource(source).getSourceParams()
-    self._check_client(sp.client)
     assert staticcall common.ISource(source).getStatus() == common.SOURCE_ACTIVE, "SourceInactive"
     assert _taskParams.payment >= sp.minPayment, "PaymentTooLow"
-    assert _taskParams.expiryTime > block.timestamp, "Expired"
     assert _taskParams.expiryTime <= block.timestamp + sp.maxExpiryDuration, "ExpiryTooLong"
     task: address = create_from_blueprint(
         self.taskBlueprint, _taskParams, sp.deliveryMethod, self.nexus
     )
-    extcall common.IVault(self.vault).freezePayment(sp.client, task, _taskParams.payment)
+    extcall common.IVault(self.vault).freezePayment(msg.sender, task, _taskParams.payment)
     extcall common.ISource(source).publishTask(task)
     extcall common.INexus(self.nexus).emitTaskPublished(task, source)
 
@@ -55,7 +58,7 @@ def publishTask(_taskParams: common.TaskParams):
 def cancelTask(task: address):
     source: address = staticcall common.INexus(self.nexus).taskSource(task)
     assert source != empty(address), "UnknownTask"
-    client: address = staticcall common.ISource(source).getClient()
+    client: address = staticcall common.IVault(self.vault).taskClient(task)
     self._check_client(client)
     status: uint8 = staticcall common.ITask(task).getStatus()
     assert status != common.TASK_FINALIZED, "AlreadyFinalized"
@@ -73,8 +76,7 @@ def cancelTask(task: address):
 def confirmResponse(response: address):
     task: address = staticcall common.INexus(self.nexus).responseTask(response)
     assert task != empty(address), "UnknownResponse"
-    source: address = staticcall common.ITask(task).getSource()
-    client: address = staticcall common.ISource(source).getClient()
+    client: address = staticcall common.IVault(self.vault).taskClient(task)
     self._check_client(client)
     r: common.IResponse = common.IResponse(response)
     assert staticcall r.getStatus() != common.RESPONSE_CONFIRMED, "AlreadyConfirmed"

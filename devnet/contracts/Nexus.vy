@@ -119,7 +119,12 @@ def _check_provider_sender(provider: address):
     master: address = staticcall common.ITerminal(self.terminal).masterOf(provider)
     assert master != empty(address), "NotProvider"
     if msg.sender != master:
-        assert staticcall common.ITerminal(self.terminal).getIsAgentOf(master, msg.sender), "NotMaster"
+        terminal: common.ITerminal = common.ITerminal(self.terminal)
+        assert staticcall terminal.getIsAgentOf(master, msg.sender), "NotMaster"
+        # a provider that disabled the default agent (setDefaultAgentDisabled, signed by
+        # the provider) is not acted for by it
+        if staticcall terminal.defaultAgentDisabled(provider):
+            assert msg.sender != staticcall terminal.defaultAgent(), "NotMaster"
 
 
 @internal
@@ -244,7 +249,7 @@ def attempt(task: address, provider: address, suggestedPayment: uint256):
         # expires the task and returns the escrow; records no attempt
         self._set_task_status(task, common.TASK_EXPIRED)
         extcall common.IVault(self.vault).releasePayment(
-            staticcall common.ISource(source).getClient(), task
+            staticcall common.IVault(self.vault).taskClient(task), task
         )
         return
     assert staticcall common.IVault(self.vault).isEligible(provider), "NotEligible"
@@ -283,7 +288,10 @@ def submitResponse(_responseParams: common.ResponseParams):
         extcall t.setWinningProvider(provider)
         self._set_task_status(task, common.TASK_FINALIZED)
         extcall common.IVault(self.vault).processPayment(
-            staticcall common.ISource(source).getClient(), provider, task, _responseParams.payment
+            staticcall common.IVault(self.vault).taskClient(task),
+            provider,
+            task,
+            _responseParams.payment,
         )
     elif status != common.TASK_RESPONDED:
         self._set_task_status(task, common.TASK_RESPONDED)
@@ -358,12 +366,12 @@ def getClientCount() -> uint256:
 @external
 @view
 def getSources(lower: uint256, upper: uint256) -> DynArray[address, common.MAX_PAGE]:
+    """
+    @notice Sources lower..upper, both inclusive (devnet choice, like the other getters).
+    """
+    common.check_page(lower, upper, len(self.sources))
     out: DynArray[address, common.MAX_PAGE] = []
-    hi: uint256 = min(upper, len(self.sources))
-    if lower >= hi:
-        return out
-    hi = min(hi, lower + common.MAX_PAGE)
-    for i: uint256 in range(lower, hi, bound=common.MAX_PAGE):
+    for i: uint256 in range(lower, upper + 1, bound=common.MAX_PAGE):
         out.append(self.sources[i])
     return out
 

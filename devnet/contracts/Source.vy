@@ -146,12 +146,15 @@ def getRegistrantId(provider: address) -> uint256:
 @external
 @view
 def getRegistrants(lower: uint256, upper: uint256) -> DynArray[address, common.MAX_PAGE]:
+    """
+    @notice Entries lower..upper, BOTH inclusive. Like the live contract, the result
+            array is indexed absolutely: any lower > 0 reverts with Panic(0x32).
+    """
+    common.check_page(lower, upper, len(self.registrants))
+    if lower > 0:
+        common.panic(common.PANIC_OUT_OF_BOUNDS)
     out: DynArray[address, common.MAX_PAGE] = []
-    hi: uint256 = min(upper, len(self.registrants))
-    if lower >= hi:
-        return out
-    hi = min(hi, lower + common.MAX_PAGE)
-    for i: uint256 in range(lower, hi, bound=common.MAX_PAGE):
+    for i: uint256 in range(lower, upper + 1, bound=common.MAX_PAGE):
         out.append(self.registrants[i])
     return out
 
@@ -165,11 +168,14 @@ def getTaskCount() -> uint256:
 @external
 @view
 def getTasks(lower: uint256, upper: uint256) -> DynArray[address, common.MAX_PAGE]:
+    """
+    @notice Entries lower..upper, BOTH inclusive. Like the live contract, the result
+            array is indexed absolutely: any lower > 0 reverts with Panic(0x32).
+    """
+    common.check_page(lower, upper, len(self.tasks))
+    if lower > 0:
+        common.panic(common.PANIC_OUT_OF_BOUNDS)
     out: DynArray[address, common.MAX_PAGE] = []
-    hi: uint256 = min(upper, len(self.tasks))
-    if lower >= hi:
-        return out
-    hi = min(hi, lower + common.MAX_PAGE)
-    for i: uint256 in range(lower, hi, bound=common.MAX_PAGE):
+    for i: uint256 in range(lower, upper + 1, bound=common.MAX_PAGE):
         out.append(self.tasks[i])
     return out

@@ -139,12 +139,12 @@ def getAttempterId(provider: address) -> uint256:
 @external
 @view
 def getAttempters(lower: uint256, upper: uint256) -> DynArray[address, common.MAX_PAGE]:
+    """
+    @notice Attempters lower..upper, both inclusive; index >= count reverts with Panic(0x32).
+    """
+    common.check_page(lower, upper, len(self.attempters))
     out: DynArray[address, common.MAX_PAGE] = []
-    hi: uint256 = min(upper, len(self.attempters))
-    if lower >= hi:
-        return out
-    hi = min(hi, lower + common.MAX_PAGE)
-    for i: uint256 in range(lower, hi, bound=common.MAX_PAGE):
+    for i: uint256 in range(lower, upper + 1, bound=common.MAX_PAGE):
         out.append(self.attempters[i])
     return out
 
@@ -152,12 +152,12 @@ def getAttempters(lower: uint256, upper: uint256) -> DynArray[address, common.MA
 @external
 @view
 def getAttemptTimestamps(lower: uint256, upper: uint256) -> DynArray[uint256, common.MAX_PAGE]:
+    """
+    @notice Attempt timestamps lower..upper, both inclusive; Panic(0x32) past the end.
+    """
+    common.check_page(lower, upper, len(self.attemptTimestamps))
     out: DynArray[uint256, common.MAX_PAGE] = []
-    hi: uint256 = min(upper, len(self.attemptTimestamps))
-    if lower >= hi:
-        return out
-    hi = min(hi, lower + common.MAX_PAGE)
-    for i: uint256 in range(lower, hi, bound=common.MAX_PAGE):
+    for i: uint256 in range(lower, upper + 1, bound=common.MAX_PAGE):
         out.append(self.attemptTimestamps[i])
     return out
 
@@ -171,11 +171,12 @@ def getResponseCount() -> uint256:
 @external
 @view
 def getResponsesOf(lower: uint256, upper: uint256) -> DynArray[address, common.MAX_PAGE]:
+    """
+    @notice Entry i is the response of attempter i (zero address: no response yet); indexed like
+            the attempters (count: getAttemptCount), both bounds inclusive.
+    """
+    common.check_page(lower, upper, len(self.attempters))
     out: DynArray[address, common.MAX_PAGE] = []
-    hi: uint256 = min(upper, len(self._responses))
-    if lower >= hi:
-        return out
-    hi = min(hi, lower + common.MAX_PAGE)
-    for i: uint256 in range(lower, hi, bound=common.MAX_PAGE):
-        out.append(self._responses[i])
+    for i: uint256 in range(lower, upper + 1, bound=common.MAX_PAGE):
+        out.append(self.responseOf[self.attempters[i]])
     return out

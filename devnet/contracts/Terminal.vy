@@ -108,7 +108,8 @@ def announceProvider(provider: address, amount: uint256):
     assert paired == empty(address) or paired == provider, "AlreadyPaired"
     self.announcedByMaster[provider] = msg.sender
     if msg.value > 0:
-        extcall common.IVault(self.vault).deposit(provider, value=msg.value)
+        # credited to the provider's lockup: eligible at once (published SDK docs)
+        extcall common.IVault(self.vault).depositLockup(provider, value=msg.value)
     log ProviderAnnounced(provider=provider, master=msg.sender)
     self._try_pair(provider, msg.sender)
 
@@ -154,6 +155,10 @@ def _is_agent(principal: address, agent: address) -> bool:
 
 @external
 def setAgent(agent: address, _value: bool):
+    """
+    @notice Clients and masters set agents; a provider cannot (published SDK docs).
+    """
+    assert not self.isProvider[msg.sender], "NotClientOrMaster"
     assert agent != empty(address) and agent != msg.sender, "InvalidAgent"
     self.isAgentOf[msg.sender][agent] = _value
     log AgentSet(account=msg.sender, agent=agent, value=_value)

@@ -125,6 +125,19 @@ def deposit(account: address):
 
 
 @external
+@payable
+def depositLockup(account: address):
+    """
+    @notice Terminal only: credit msg.value to `account`'s lockup (announceProvider).
+    """
+    assert msg.sender == self.terminal, "Unauthorized"
+    assert account != empty(address), "InvalidAccount"
+    self.lockupOf[account] += msg.value
+    log Deposited(account=account, amount=msg.value)
+    log Locked(account=account, amount=msg.value)
+
+
+@external
 @nonreentrant
 def withdraw(amount: uint256):
     assert self.balanceOf[msg.sender] >= amount, "InsufficientBalance"

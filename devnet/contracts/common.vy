@@ -64,8 +64,32 @@ TERMINAL_ROLE: constant(bytes32) = keccak256("TERMINAL")
 # ---- sizes --------------------------------------------------------------------
 # Storage lists (sources, tasks, registrants, attempts, responses).
 MAX_ITEMS: constant(uint256) = 2**32
-# Largest page a getX(lower, upper) view returns.
-MAX_PAGE: constant(uint256) = 1000
+# Static bound of a getX(lower, upper) result (Vyper needs one; the live contracts return a
+# memory array limited only by the call's gas). Far above what 50M gas reads.
+MAX_PAGE: constant(uint256) = 20000
+
+# Solidity panic codes (revert data: Panic(uint256) selector 0x4e487b71 + the code).
+PANIC_UNDERFLOW: constant(uint256) = 17  # 0x11, checked arithmetic
+PANIC_OUT_OF_BOUNDS: constant(uint256) = 50  # 0x32, array index out of bounds
+
+
+@internal
+@pure
+def panic(code: uint256):
+    """Revert exactly as solc does for a panic: Panic(uint256) with `code`."""
+    raw_revert(concat(method_id("Panic(uint256)"), convert(code, bytes32)))
+
+
+@internal
+@pure
+def check_page(lower: uint256, upper: uint256, length: uint256):
+    """Bounds of an inclusive getX(lower, upper) as solc's
+    `new T[](upper - lower + 1)` plus indexed reads check them: lower > upper underflows
+    (Panic 0x11); upper >= length is out of bounds (Panic 0x32)."""
+    if lower > upper:
+        self.panic(PANIC_UNDERFLOW)
+    if upper >= length:
+        self.panic(PANIC_OUT_OF_BOUNDS)
 
 # ---- interfaces ---------------------------------------------------------------
 interface IManager:
@@ -76,9 +100,13 @@ interface IManager:
 interface ITerminal:
     def getIsAgentOf(master: address, agent: address) -> bool: view
     def masterOf(provider: address) -> address: view
+    def defaultAgent() -> address: view
+    def defaultAgentDisabled(account: address) -> bool: view
 
 interface IVault:
     def deposit(account: address): payable
+    def depositLockup(account: address): payable
+    def taskClient(task: address) -> address: view
     def freezePayment(client: address, task: address, amount: uint256): nonpayable
     def processPayment(client: address, provider: address, task: address, amount: uint256): nonpayable
     def releasePayment(client: address, task: address): nonpayable

@@ -204,3 +204,37 @@ def test_revert_reason_is_readable_from_hardhat(hardhat_url: str, deployed: dict
     assert error["code"] != 3  # unlike geth/anvil/the devnet
     nested = error["data"]["data"] if isinstance(error.get("data"), dict) else error["data"]
     assert decode_revert_reason(bytes.fromhex(nested[2:])) == "InsufficientBalance"
+
+
+def test_conformance_probe_against_hardhat(hardhat_url: str, deployed: dict[str, Any]) -> None:
+    """``ogpu-devnet conformance`` on Hardhat running the stubs: every row agrees except the
+    error shape of a failing eth_call (Hardhat: code -32603, revert data nested; row 22)."""
+    from ogpu_devnet.cli.conformance import AGREES, DIFFERS, probe
+
+    w3: Any = Web3(Web3.HTTPProvider(hardhat_url))
+    contracts = deployed["contracts"]
+    nexus = _contract(w3, "Nexus", contracts["NEXUS"])
+    controller = _contract(w3, "Controller", contracts["CONTROLLER"])
+    vault = _contract(w3, "Vault", contracts["VAULT"])
+    client = default_accounts()[3]
+    _send(w3, client, vault.functions.deposit(client.address), value=ETHER)
+    params = (client.address, "ipfs://m", CPU, 10**15, 0, 3600, False, "", FIRST_RESPONSE, 0)
+    receipt = _send(w3, client, nexus.functions.publishSource(params))
+    (published,) = nexus.events.SourcePublished().process_receipt(receipt, errors=DISCARD)
+    source = published.args.source
+    now = w3.eth.get_block("latest")["timestamp"]
+    tasks = []
+    for _ in range(2):
+        receipt = _send(
+            w3, client, controller.functions.publishTask((source, "ipfs://c", now + 600, 10**15))
+        )
+        (event,) = nexus.events.TaskPublished().process_receipt(receipt, errors=DISCARD)
+        tasks.append(event.args.task)
+
+    verdicts = probe(hardhat_url, source=source, task=tasks[0], nexus=contracts["NEXUS"])
+    differs = {v.row for v in verdicts if v.verdict == DIFFERS}
+    assert differs == {22}, [v for v in verdicts if v.verdict == DIFFERS]
+    agreed = {v.row for v in verdicts if v.verdict == AGREES}
+    assert {1, 2, 4, 5, 7, 12, 21} <= agreed, sorted(agreed)
+    shape = next(v for v in verdicts if v.row == 22)
+    assert "-32603" in shape.detail

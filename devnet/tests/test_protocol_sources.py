@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from web3.exceptions import ContractPanicError
 
 pytestmark = pytest.mark.usefixtures("devnet_isolated")
 
@@ -44,7 +45,7 @@ def test_publish_source_deploys_source_with_params(proto: Protocol, proto_world:
     assert n.getSourceCount().call() == count_before + 1
     assert n.getSourceId(source.address).call() == count_before
     assert n.sources(count_before).call() == source.address
-    assert n.getSources(count_before, 10**9).call() == [source.address]
+    assert n.getSources(count_before, count_before).call() == [source.address]
     assert n.sourcesOf(w.client2.address, 0).call() == source.address
     assert n.getActiveSourceCount(w.client2.address).call() == 1
     assert n.activeSourceCountOf(w.client2.address).call() == 1
@@ -147,7 +148,7 @@ def test_register_by_provider_records_registrant(
     assert s.registrantId(newcomer.address).call() == 2
     assert s.registrants(2).call() == newcomer.address
     assert s.preferredEnvironmentOf(newcomer.address).call() == NVIDIA
-    assert s.getRegistrants(0, 100).call() == [
+    assert s.getRegistrants(0, 2).call() == [
         w.provider.address,
         w.provider2.address,
         newcomer.address,
@@ -198,7 +199,7 @@ def test_register_senders_master_agent_and_outsiders(proto: Protocol, proto_worl
     proto.send(n.register(source, w.provider.address, CPU), w.master)
     proto.send(n.unregister(source, w.provider.address), w.agent)
     proto.send(n.register(source, w.provider.address, CPU), w.agent)
-    assert proto.source(source).functions.getRegistrants(0, 10).call() == [
+    assert proto.source(source).functions.getRegistrants(0, 1).call() == [
         ZERO,
         w.provider.address,
     ]
@@ -212,26 +213,34 @@ def test_unregister_leaves_zero_slot(proto: Protocol, proto_world: World) -> Non
     proto.expect_revert(unregister, w.outsider, "NotMaster")
     proto.send(unregister, w.provider)
     assert s.registrants(0).call() == ZERO
-    assert s.getRegistrants(0, 10).call() == [ZERO, w.provider2.address]
+    assert s.getRegistrants(0, 1).call() == [ZERO, w.provider2.address]
     assert s.getRegistrantCount().call() == 2
     proto.expect_revert(unregister, w.provider, "NotRegistered")
     # registering again appends a fresh slot
     proto.send(n.register(w.src_first, w.provider.address, CPU), w.provider)
     assert s.getRegistrantId(w.provider.address).call() == 2
-    assert s.getRegistrants(0, 10).call() == [ZERO, w.provider2.address, w.provider.address]
+    assert s.getRegistrants(0, 2).call() == [ZERO, w.provider2.address, w.provider.address]
 
 
-def test_pagination_clamps_upper_bound(proto: Protocol, proto_world: World) -> None:
+def test_pagination_is_inclusive_and_never_clamps(proto: Protocol, proto_world: World) -> None:
+    """Live semantics (devnet/docs/live-chain.md rows 1-7): both bounds inclusive, no clamping,
+    Panic(0x32) past the end, Source getters absolute (lower > 0 panics)."""
     w = proto_world
     n = proto.nexus.functions
     total = n.getSourceCount().call()
-    assert n.getSources(0, total + 50).call() == n.getSources(0, total).call()
-    assert len(n.getSources(0, 2**256 - 1).call()) == total
-    assert n.getSources(total, total + 5).call() == []
-    assert n.getSources(5, 2).call() == []
+    assert len(n.getSources(0, total - 1).call()) == total
+    assert n.getSources(total - 1, total - 1).call() == [n.sources(total - 1).call()]
+    for lo, hi in ((0, total), (0, 2**256 - 1), (total, total + 5)):
+        with pytest.raises(ContractPanicError, match="0x32"):
+            n.getSources(lo, hi).call()
+    with pytest.raises(ContractPanicError, match="0x11"):
+        n.getSources(5, 2).call()
     s = proto.source(w.src_first).functions
-    assert s.getRegistrants(1, 99).call() == [w.provider2.address]
-    assert s.getTasks(0, 99).call() == []
+    assert s.getRegistrants(0, 1).call() == [w.provider.address, w.provider2.address]
+    with pytest.raises(ContractPanicError, match="0x32"):
+        s.getRegistrants(1, 1).call()  # absolute indexing: any lower > 0
+    with pytest.raises(ContractPanicError, match="0x32"):
+        s.getTasks(0, 0).call()  # no tasks
 
 
 def test_publish_source_from_first_response_copies_delivery(

@@ -59,7 +59,9 @@ def test_pairing_provider_first(proto: Protocol, pair: tuple[Any, Any]) -> None:
 
 
 @pytest.mark.usefixtures("proto_world")
-def test_pairing_master_first_deposits_value(proto: Protocol, pair: tuple[Any, Any]) -> None:
+def test_pairing_master_first_locks_value(proto: Protocol, pair: tuple[Any, Any]) -> None:
+    """announceProvider credits msg.value to the provider's LOCKUP (published SDK docs,
+    live-chain.md row 17; was: its liquid balance)."""
     provider, master = pair
     t = proto.terminal.functions
     amount = 10**17
@@ -68,7 +70,8 @@ def test_pairing_master_first_deposits_value(proto: Protocol, pair: tuple[Any, A
     assert proto.events(receipt, proto.vault, "Deposited") == [
         {"account": provider.address, "amount": amount}
     ]
-    assert proto.vault.functions.balanceOf(provider.address).call() == amount
+    assert proto.vault.functions.lockupOf(provider.address).call() == amount
+    assert proto.vault.functions.balanceOf(provider.address).call() == 0
     assert t.isMaster(master.address).call() is False
     proto.send(t.announceMaster(master.address), provider)
     _assert_paired(proto, provider.address, master.address)

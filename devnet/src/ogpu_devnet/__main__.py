@@ -17,6 +17,10 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "ipfs": ("ogpu_devnet.ipfs.cli", "run only the mock IPFS pinning service"),
     "deploy": ("ogpu_devnet.cli.deploy", "deploy the OpenGPU stub contracts onto another EVM node"),
     "demo": ("ogpu_devnet.demo", "run the source -> task -> response flow end to end"),
+    "conformance": (
+        "ogpu_devnet.cli.conformance",
+        "read-only probe: does a node behave like the devnet (docs/live-chain.md)",
+    ),
 }
 
 

@@ -30,6 +30,25 @@ ETHER = 10**18
 LOCKUP = 10**16
 
 
+def set_live_data(text: str, *, signer: Any = None, chain: Any = None) -> Any:
+    """``Terminal.setLiveData(text)`` through the SDK's private executor: a cheap write with no
+    preconditions for the executor/nonce tests. Not SDK surface (like ``submitResponse``, it is
+    a provider-runtime call: devnet/docs/live-chain.md row 19)."""
+    from ogpu.protocol._base import write
+    from ogpu.protocol._revert import RevertContext
+    from ogpu.types import Role
+
+    return write(
+        "Terminal",
+        "setLiveData",
+        (text,),
+        signer=signer,
+        role=Role.PROVIDER,
+        chain=chain,
+        ctx=lambda caller: RevertContext("Terminal.setLiveData", caller),
+    )
+
+
 @dataclass
 class Acct:
     address: str

@@ -32,6 +32,8 @@ from ogpu.types import (
     TaskStatus,
 )
 
+from .conftest import set_live_data
+
 # ------------------------------------------------------------------------- RPC and caching
 
 
@@ -91,24 +93,24 @@ def test_nonce_tools(net: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     assert info["address"] == acct.address and info["pending_nonce"] == start
     assert (info["cached_nonce"], info["has_pending"], info["pending_count"]) == (None, False, 0)
 
-    terminal.set_live_data("n1", signer=acct.private_key)
+    set_live_data("n1", signer=acct.private_key)
     info = get_nonce_info(private_key=acct.private_key)
     assert info["address"] == acct.address
     assert info["mined_nonce"] == start + 1 == info["cached_nonce"]
 
     reset_nonce_cache(acct.address.lower())
     assert get_nonce_info(acct.address)["cached_nonce"] is None
-    terminal.set_live_data("n2", signer=acct.private_key)
+    set_live_data("n2", signer=acct.private_key)
     assert NonceManager.get_cached_nonce(acct.address) == start + 2
     reset_nonce_cache(private_key=acct.private_key)
     assert NonceManager.get_cached_nonce(acct.address) is None
 
-    terminal.set_live_data("n3", signer=acct.private_key)
+    set_live_data("n3", signer=acct.private_key)
     clear_all_nonce_caches()
     assert get_nonce_info(acct.address)["cached_nonce"] is None
 
     monkeypatch.setenv("CLIENT_PRIVATE_KEY", acct.private_key)
-    terminal.set_live_data("n4", signer=acct.private_key)
+    set_live_data("n4", signer=acct.private_key)
     reset_nonce_cache()  # address from CLIENT_PRIVATE_KEY
     assert NonceManager.get_cached_nonce(acct.address) is None
 
@@ -203,7 +205,7 @@ def test_user_registered_chain_reads_and_writes(
     assert Task(task.address).get_payment() == 100
     assert vault.get_frozen_payment(client.address) == 100
     assert get_nonce_info(client.address)["mined_nonce"] >= 3
-    terminal.set_live_data("hello", signer=provider.private_key)
+    set_live_data("hello", signer=provider.private_key)
     assert terminal.get_live_data_of(provider.address) == "hello"
     assert snapshot_all([source, task])[1].payment == 100
 
@@ -216,7 +218,7 @@ def test_chain_id_mismatch_refuses_to_sign(net: Any) -> None:
     try:
         before = get_nonce_info(net.other.address)["mined_nonce"]
         with pytest.raises(ConfigError, match="chain id"):
-            terminal.set_live_data("x", signer=net.other.private_key, chain=handle)
+            set_live_data("x", signer=net.other.private_key, chain=handle)
         assert get_nonce_info(net.other.address)["mined_nonce"] == before
         # reads do not sign: they work against the same contracts
         assert terminal.get_live_data_of(net.other.address, chain=handle) == ""

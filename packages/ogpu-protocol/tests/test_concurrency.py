@@ -6,7 +6,8 @@ import threading
 from typing import Any
 
 from ogpu.chain import ChainConfig
-from ogpu.protocol import terminal
+
+from .conftest import set_live_data
 
 
 def test_eight_threads_share_one_key(net: Any) -> None:
@@ -20,7 +21,7 @@ def test_eight_threads_share_one_key(net: Any) -> None:
         try:
             for i in range(per_thread):
                 # a distinct intent per (thread, i): the live-data string
-                r = terminal.set_live_data(f"t{t}-i{i}", signer=key)
+                r = set_live_data(f"t{t}-i{i}", signer=key)
                 with lock:
                     receipts.append(r)
         except BaseException as exc:  # pragma: no cover - reported below
@@ -101,7 +102,7 @@ def test_threads_sharing_a_key_behind_another_sender(net: Any) -> None:
     """The cache is stale (another process sent from the key): four threads x ten intents
     still get consecutive nonces right after the other sender's, and nothing is duplicated."""
     key, addr = net.other.private_key, net.other.address
-    terminal.set_live_data("warm", signer=key)
+    set_live_data("warm", signer=key)
     start = _count(addr, "latest")
     _send_raw(net, start)
     receipts: list[Any] = []
@@ -111,7 +112,7 @@ def test_threads_sharing_a_key_behind_another_sender(net: Any) -> None:
     def worker(t: int) -> None:
         try:
             for i in range(10):
-                r = terminal.set_live_data(f"s{t}-{i}", signer=key)
+                r = set_live_data(f"s{t}-{i}", signer=key)
                 with lock:
                     receipts.append(r)
         except BaseException as exc:  # pragma: no cover - reported below

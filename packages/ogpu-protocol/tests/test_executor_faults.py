@@ -34,6 +34,8 @@ from ogpu.types import (
     TxRpcError,
 )
 
+from .conftest import set_live_data
+
 
 def _direct(net: Any) -> RpcClient:
     """A client that bypasses the proxy (the node's own view)."""
@@ -162,14 +164,14 @@ def test_lost_answer_is_resolved_by_hash_not_resent(net: Any, fault_proxy: Any) 
     acct = net.other
     start = _mined_nonce(net, acct.address)
     fault_proxy.inject("eth_sendRawTransaction", "forward_then_drop")
-    receipt = terminal.set_live_data("lost-answer", signer=acct.private_key)
+    receipt = set_live_data("lost-answer", signer=acct.private_key)
     assert receipt.status == 1
     assert len(fault_proxy.forwarded_raw) == 1 and len(fault_proxy.seen_raw) == 1
     assert receipt.tx_hash == "0x" + keccak(hexstr=fault_proxy.forwarded_raw[0]).hex()
     assert _mined_nonce(net, acct.address) == start + 1
     assert _live_data_of(net, acct.address) == "lost-answer"
     # the cache advanced past the used nonce: the next intent lands right after it
-    terminal.set_live_data("next", signer=acct.private_key)
+    set_live_data("next", signer=acct.private_key)
     assert _mined_nonce(net, acct.address) == start + 2
 
 
@@ -177,7 +179,7 @@ def test_lost_request_is_resent_as_the_same_bytes(net: Any, fault_proxy: Any) ->
     acct = net.other
     start = _mined_nonce(net, acct.address)
     fault_proxy.inject("eth_sendRawTransaction", "drop", "drop")
-    receipt = terminal.set_live_data("lost-request", signer=acct.private_key)
+    receipt = set_live_data("lost-request", signer=acct.private_key)
     assert receipt.status == 1
     assert len(fault_proxy.seen_raw) == 3 and len(set(fault_proxy.seen_raw)) == 1
     assert fault_proxy.forwarded_raw == fault_proxy.seen_raw[-1:]
@@ -189,14 +191,14 @@ def test_transport_failures_beyond_the_retry_bound_raise(net: Any, fault_proxy: 
     start = _mined_nonce(net, acct.address)
     fault_proxy.inject("eth_sendRawTransaction", *["drop"] * 4)
     with pytest.raises(RpcTransportError) as err:
-        terminal.set_live_data("never", signer=acct.private_key)
+        set_live_data("never", signer=acct.private_key)
     assert len(fault_proxy.seen_raw) == 4 and len(set(fault_proxy.seen_raw)) == 1
     assert fault_proxy.forwarded_raw == []
     # the user can check whether it went through: the error names the hash and the nonce
     _assert_names_the_transaction(err.value, fault_proxy.seen_raw[0], start, acct.private_key)
     assert _mined_nonce(net, acct.address) == start
     # nothing was left behind: the next intent takes the same nonce
-    terminal.set_live_data("after", signer=acct.private_key)
+    set_live_data("after", signer=acct.private_key)
     assert _mined_nonce(net, acct.address) == start + 1
     assert _tx_nonce(fault_proxy.forwarded_raw[-1]) == start
 
@@ -207,7 +209,7 @@ def test_transient_error_resends_the_same_bytes(net: Any, fault_proxy: Any) -> N
     fault_proxy.inject(
         "eth_sendRawTransaction", ("error", -32005, "request rate limit exceeded, try again")
     )
-    terminal.set_live_data("transient", signer=acct.private_key)
+    set_live_data("transient", signer=acct.private_key)
     assert len(fault_proxy.seen_raw) == 2 and fault_proxy.seen_raw[0] == fault_proxy.seen_raw[1]
     assert _mined_nonce(net, acct.address) == start + 1
 
@@ -231,14 +233,14 @@ def test_permanent_rejections_fail_at_once(
     start = _mined_nonce(net, acct.address)
     fault_proxy.inject("eth_sendRawTransaction", ("error", code, message))
     with pytest.raises(error) as err:
-        terminal.set_live_data("permanent", signer=acct.private_key)
+        set_live_data("permanent", signer=acct.private_key)
     assert not isinstance(err.value, RpcTransportError)
     assert len(fault_proxy.seen_raw) == 1 and fault_proxy.forwarded_raw == []
     _assert_names_the_transaction(err.value, fault_proxy.seen_raw[0], start, acct.private_key)
     if "funds" in message:
         assert acct.address in str(err.value)
     assert _mined_nonce(net, acct.address) == start
-    terminal.set_live_data("after", signer=acct.private_key)
+    set_live_data("after", signer=acct.private_key)
     assert _tx_nonce(fault_proxy.forwarded_raw[-1]) == start
 
 
@@ -256,7 +258,7 @@ def test_transient_rejections_are_retried_with_the_same_bytes(
     acct = net.other
     start = _mined_nonce(net, acct.address)
     fault_proxy.inject("eth_sendRawTransaction", ("error", code, message))
-    terminal.set_live_data("transient", signer=acct.private_key)
+    set_live_data("transient", signer=acct.private_key)
     assert len(fault_proxy.seen_raw) == 2 and fault_proxy.seen_raw[0] == fault_proxy.seen_raw[1]
     assert _mined_nonce(net, acct.address) == start + 1
 
@@ -266,7 +268,7 @@ def test_underpriced_is_resigned_at_the_same_nonce(net: Any, fault_proxy: Any) -
     acct = net.other
     start = _mined_nonce(net, acct.address)
     fault_proxy.inject("eth_sendRawTransaction", ("error", -32000, "transaction underpriced"))
-    receipt = terminal.set_live_data("underpriced", signer=acct.private_key)
+    receipt = set_live_data("underpriced", signer=acct.private_key)
     first, second = fault_proxy.seen_raw
     assert first != second  # re-signed with higher fees ...
     assert _tx_nonce(first) == _tx_nonce(second) == start  # ... but at the same nonce
@@ -283,7 +285,7 @@ def test_underpriced_at_a_nonce_taken_by_another_process_moves_without_bumping(
     it; it checks that none of its own hashes is known, resyncs and re-signs at the new nonce
     with the same fees, so the intent lands once."""
     acct = net.other
-    terminal.set_live_data("warm", signer=acct.private_key)  # the cache now knows the nonce
+    set_live_data("warm", signer=acct.private_key)  # the cache now knows the nonce
     start = _mined_nonce(net, acct.address)
     assert NonceManager.get_cached_nonce(acct.address) == start
     fault_proxy.seen_raw.clear()
@@ -312,7 +314,7 @@ def test_underpriced_answer_for_our_own_accepted_tx_sends_nothing_more(
         "eth_sendRawTransaction",
         ("forward_then_error", -32000, "replacement transaction underpriced"),
     )
-    receipt = terminal.set_live_data("ours", signer=acct.private_key)
+    receipt = set_live_data("ours", signer=acct.private_key)
     assert len(fault_proxy.seen_raw) == 1
     assert receipt.tx_hash == _hash(fault_proxy.seen_raw[0])
     assert _mined_nonce(net, acct.address) == start + 1
@@ -330,12 +332,12 @@ def test_replacement_underpriced_over_an_unknown_transaction_is_refused(
         "eth_sendRawTransaction", ("error", -32000, "replacement transaction underpriced")
     )
     with pytest.raises(NonceError) as err:
-        terminal.set_live_data("refused", signer=acct.private_key)
+        set_live_data("refused", signer=acct.private_key)
     assert len(fault_proxy.seen_raw) == 1
     assert err.value.tried == start
     _assert_names_the_transaction(err.value, fault_proxy.seen_raw[0], start, acct.private_key)
     assert _mined_nonce(net, acct.address) == start
-    terminal.set_live_data("after", signer=acct.private_key)
+    set_live_data("after", signer=acct.private_key)
     assert _mined_nonce(net, acct.address) == start + 1
 
 
@@ -344,13 +346,13 @@ def test_stale_nonce_cache_moves_to_a_fresh_nonce_once(net: Any, fault_proxy: An
     reads the node's pending count, so the intent is signed once, at the fresh nonce (no
     rejected send at the stale one)."""
     acct = net.other
-    terminal.set_live_data("warm", signer=acct.private_key)  # the cache now knows the nonce
+    set_live_data("warm", signer=acct.private_key)  # the cache now knows the nonce
     start = _mined_nonce(net, acct.address)
     assert NonceManager.get_cached_nonce(acct.address) == start
     _send_behind_the_sdks_back(net, acct, start)
     fault_proxy.seen_raw.clear()
     fault_proxy.forwarded_raw.clear()
-    receipt = terminal.set_live_data("after-stale", signer=acct.private_key)
+    receipt = set_live_data("after-stale", signer=acct.private_key)
     assert receipt.status == 1
     assert [_tx_nonce(r) for r in fault_proxy.seen_raw] == [start + 1]
     assert fault_proxy.forwarded_raw == fault_proxy.seen_raw
@@ -366,7 +368,7 @@ def test_nonce_taken_after_the_pending_read_moves_to_a_fresh_nonce_once(
     send: the node's "nonce too low" moves the intent (after checking none of its hashes is
     known), and it lands exactly once."""
     acct = net.other
-    terminal.set_live_data("warm", signer=acct.private_key)
+    set_live_data("warm", signer=acct.private_key)
     start = _mined_nonce(net, acct.address)
     fault_proxy.seen_raw.clear()
     fault_proxy.forwarded_raw.clear()
@@ -391,7 +393,7 @@ def test_stale_cache_never_replaces_another_senders_pending_transaction(
     """
     acct, key = net.other, net.other.private_key
     direct = _direct(net)
-    terminal.set_live_data("warm", signer=key)
+    set_live_data("warm", signer=key)
     start = _mined_nonce(net, acct.address)
     assert NonceManager.get_cached_nonce(acct.address) == start
     assert direct.request("evm_setAutomine", [False]) is True  # devnet_isolated restores it
@@ -404,7 +406,7 @@ def test_stale_cache_never_replaces_another_senders_pending_transaction(
     fault_proxy.seen_raw.clear()
     fault_proxy.forwarded_raw.clear()
 
-    thread, out = _in_background(lambda: terminal.set_live_data("not-a-replacement", signer=key))
+    thread, out = _in_background(lambda: set_live_data("not-a-replacement", signer=key))
     _wait_for(lambda: bool(fault_proxy.forwarded_raw), thread, "the SDK's transaction")
     # the SDK's fees would clear a node's replacement bar over the pooled transaction ...
     max_fee, tip = _tx_fees(fault_proxy.seen_raw[0])
@@ -456,25 +458,30 @@ def test_receipt_timeout_then_recovery(net: Any, fault_proxy: Any) -> None:
 
 def test_revert_at_mining_is_decoded_from_the_receipt(net: Any) -> None:
     """The estimate passed, then the chain moved on before mining (``before_send`` runs right
-    before signing): the receipt has status 0, and its revert is replayed and mapped."""
-    from ogpu.types import TaskExpiredError
+    before signing): the receipt has status 0, and its revert is replayed and mapped.
+
+    (The live Controller accepts a past expiry, devnet/docs/live-chain.md row 8, so the chain
+    "moves on" here by the source's owner inactivating the source while another client, who
+    may publish to any ACTIVE source, row 10, is about to publish.)"""
+    from ogpu.protocol import nexus
+    from ogpu.types import SourceInactiveError
 
     source = net.publish_source()
-    net.fund_client()
-    client = net.client
-    expiry = net.now() + 120
-    params = TaskParams(source=source.address, config="ipfs://x", expiryTime=expiry, payment=100)
-    start = _mined_nonce(net, client.address)
+    publisher = net.other
+    from ogpu.protocol import vault
 
-    def time_passes() -> None:
-        direct = _direct(net)
-        direct.request("evm_increaseTime", [1000])
-        direct.request("evm_mine", [])
+    vault.deposit(publisher.address, 1000, signer=publisher.private_key)
+    params = TaskParams(
+        source=source.address, config="ipfs://x", expiryTime=net.now() + 120, payment=100
+    )
+    start = _mined_nonce(net, publisher.address)
 
-    with pytest.raises(TaskExpiredError) as err:
-        controller.publish_task(params, signer=client.private_key, before_send=time_passes)
-    assert err.value.expiry == expiry
-    assert _mined_nonce(net, client.address) == start + 1  # it was mined (and reverted) once
+    def owner_inactivates() -> None:
+        nexus.inactivate_source(source.address, signer=net.client.private_key)
+
+    with pytest.raises(SourceInactiveError) as err:
+        controller.publish_task(params, signer=publisher.private_key, before_send=owner_inactivates)
+    assert _mined_nonce(net, publisher.address) == start + 1  # it was mined (and reverted) once
     # the error names the mined (reverted) transaction
     mined = _direct(net).request("eth_getTransactionByHash", [err.value.tx_hash])
     assert int(mined["nonce"], 16) == start and err.value.nonce == start
@@ -496,7 +503,7 @@ def test_fix_nonce_replaces_stuck_transactions_and_waits_for_them(
 
     acct, key = net.other, net.other.private_key
     direct = _direct(net)
-    terminal.set_live_data("warm", signer=key)
+    set_live_data("warm", signer=key)
     start = _mined_nonce(net, acct.address)
     assert direct.request("evm_setAutomine", [False]) is True  # devnet_isolated restores it
     cheap = _cheap_fees(net)
@@ -556,7 +563,7 @@ def test_fix_nonce_replaces_stuck_transactions_and_waits_for_them(
     )
     assert info["cached_nonce"] is None
     assert direct.request("evm_setAutomine", [True]) is True
-    terminal.set_live_data("unstuck", signer=key)
+    set_live_data("unstuck", signer=key)
     assert _mined_nonce(net, acct.address) == start + 3
 
 
@@ -569,12 +576,12 @@ def test_the_pending_count_rides_in_the_first_batch(
     stale."""
     acct = net.other
     if cache != "cold":
-        terminal.set_live_data("warm", signer=acct.private_key)
+        set_live_data("warm", signer=acct.private_key)
     start = _mined_nonce(net, acct.address)
     if cache == "stale":
         _send_behind_the_sdks_back(net, acct, start)
     counting_proxy.reset()
-    receipt = terminal.set_live_data(f"count-{cache}", signer=acct.private_key)
+    receipt = set_live_data(f"count-{cache}", signer=acct.private_key)
     bodies = [json.loads(b) for b in counting_proxy.bodies]
     first = bodies[0]
     assert isinstance(first, list)
@@ -602,7 +609,7 @@ def test_fix_nonce_outbids_a_stuck_transaction_that_pays_more_than_twice_the_net
 
     acct, key = net.other, net.other.private_key
     direct = _direct(net)
-    terminal.set_live_data("warm", signer=key)
+    set_live_data("warm", signer=key)
     start = _mined_nonce(net, acct.address)
     block = direct.request("eth_getBlockByNumber", ["latest", False])
     tip = int(direct.request("eth_maxPriorityFeePerGas", []), 16)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from eth_account import Account
 from eth_utils import keccak
 from ogpu.chain import ZERO_ADDRESS, ChainConfig
 from ogpu.protocol import (
@@ -191,9 +192,10 @@ def test_publish_task_reverts_typed(net: Any) -> None:
     with pytest.raises(TaskExpiredError) as err2:
         controller.publish_task(params(expiryTime=past), signer=net.client.private_key)
     assert err2.value.expiry == past
-    with pytest.raises(NotSourceOwnerError):
-        vault.deposit(net.other.address, 1000, signer=net.other.private_key)
-        controller.publish_task(params(), signer=net.other.private_key)
+    # anyone may publish to an ACTIVE source (live-chain.md row 10; was NotSourceOwnerError)
+    vault.deposit(net.other.address, 1000, signer=net.other.private_key)
+    controller.publish_task(params(), signer=net.other.private_key)
+    assert vault.get_frozen_payment(net.other.address) == 100
     with pytest.raises(TxRevertError) as err3:
         controller.publish_task(params(payment=1), signer=net.client.private_key)
     assert err3.value.reason  # e.g. PaymentTooLow
@@ -314,9 +316,14 @@ def test_pairing_agents_and_provider_views(net: Any) -> None:
     m = Master.load(master.address)
     assert p.get_master() == master.address and m.get_provider() == prov.address
     assert p.is_provider() and m.is_master()
-    assert p.get_balance() == 10**16 == vault.get_balance_of(prov.address)
-    terminal.set_base_data("base", signer=prov.private_key)
-    terminal.set_live_data("live", signer=prov.private_key)
+    # announceProvider credits the lockup (live-chain.md row 17; was the liquid balance)
+    assert p.get_lockup() == 10**16 == vault.get_lockup_of(prov.address)
+    # base/live data are source-runtime calls (not SDK surface): the devnet runtime's path
+    from ogpu_devnet.provider._submit import set_provider_data
+
+    account = Account.from_key(prov.private_key)
+    set_provider_data(ChainConfig.resolve(None), account, "base", "base")
+    set_provider_data(ChainConfig.resolve(None), account, "live", "live")
     assert terminal.get_base_data_of(prov.address) == "base" == p.get_base_data()
     assert terminal.get_live_data_of(prov.address) == "live" == p.get_live_data()
     m.set_agent(net.other.address, True, signer=master.private_key)
@@ -327,7 +334,6 @@ def test_pairing_agents_and_provider_views(net: Any) -> None:
     assert terminal.is_default_agent_disabled(master.address)
     p.set_default_agent_disabled(True, signer=prov.private_key)
     assert p.get_default_agent_disabled()
-    p.stake(10**16, signer=prov.private_key)
     snap = p.snapshot()
     assert isinstance(snap, ProviderSnapshot)
     assert (snap.master, snap.base_data, snap.live_data) == (master.address, "base", "live")

@@ -51,8 +51,7 @@ def _pair(net: Any) -> tuple[Any, Any]:
 
 def test_not_master_mapping_fields(net: Any) -> None:
     prov, master = _pair(net)
-    source = net.publish_source()
-    vault.lock(LOCKUP, signer=prov.private_key)
+    source = net.publish_source()  # announce_provider already credited LOCKUP to the lockup
     with pytest.raises(NotMasterError) as err:
         nexus.register(source.address, prov.address, 1, signer=net.other.private_key)
     assert err.value.account == net.other.address
@@ -87,8 +86,15 @@ def test_owner_mappings_carry_source_task_and_caller(net: Any) -> None:
         source=source.address, config="ipfs://x", expiryTime=net.now() + 600, payment=100
     )
     with pytest.raises(NotSourceOwnerError) as err:
-        controller.publish_task(params, signer=net.other.private_key)
+        nexus.inactivate_source(source.address, signer=net.other.private_key)
     assert (err.value.source, err.value.caller) == (source.address, net.other.address)
+    # anyone may publish to an ACTIVE source (live-chain.md row 10; was NotSourceOwnerError):
+    # the publisher's balance pays and the publisher, not the source's client, owns the task
+    receipt = controller.publish_task(params, signer=net.other.private_key)
+    other_task = controller.extract_task_address(receipt)
+    with pytest.raises(NotTaskOwnerError):
+        controller.cancel_task(other_task, signer=net.client.private_key)
+    controller.cancel_task(other_task, signer=net.other.private_key)
     prov = net.register(source)
     nexus.attempt(task.address, prov.address, 50, signer=prov.private_key)
     response = net.respond(task, prov, {"r": 1})
@@ -101,7 +107,8 @@ def test_role_classes_writes_and_views(net: Any) -> None:
     prov, master = _pair(net)
     p, m = Provider.load(prov.address), Master.load(master.address)
     assert repr(p) == f"Provider('{prov.address}')" and p == Provider(prov.address.lower())
-    assert m.get_balance() == 0 and p.get_balance() == LOCKUP
+    # announceProvider credits the provider's lockup (live-chain.md row 17; was its balance)
+    assert m.get_balance() == 0 and p.get_balance() == 0 and p.get_lockup() == LOCKUP
     m.deposit_to_vault(3 * LOCKUP, signer=master.private_key)
     m.stake(2 * LOCKUP, signer=master.private_key)
     m.withdraw_from_vault(LOCKUP, signer=master.private_key)

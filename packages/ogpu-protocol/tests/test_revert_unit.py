@@ -53,8 +53,9 @@ def test_extract_panic_custom_and_non_reverts() -> None:
         == "Panic(0x11)"
     )
     custom = "0x" + keccak(text="OwnableUnauthorizedAccount(address)")[:4].hex() + "00" * 32
+    # the decoded arguments are part of the reason now (live-chain.md row 15)
     assert extract_revert({"code": 3, "message": "execution reverted", "data": custom}).reason == (
-        "OwnableUnauthorizedAccount"
+        "OwnableUnauthorizedAccount(0x0000000000000000000000000000000000000000)"
     )
     assert extract_revert({"code": -32000, "message": "nonce too low"}) is None
     assert extract_revert({"code": -32000, "message": "insufficient funds for gas"}) is None

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from ogpu.chain import fix_nonce, get_nonce_info, reset_nonce_cache, resolve_signer
 from ogpu.ipfs import set_verbose
-from ogpu.protocol import Provider, Task, controller, nexus, terminal, vault
+from ogpu.protocol import Provider, Task, controller, nexus, vault
 from ogpu.types import (
     InsufficientBalanceError,
     InvalidSignerError,
@@ -20,6 +20,8 @@ from ogpu.types import (
     OGPUError,
     TaskParams,
 )
+
+from .conftest import set_live_data
 
 
 def _forms(key: str) -> list[str]:
@@ -75,7 +77,7 @@ def test_failed_signed_sends_leak_no_key(net: Any, fault_proxy: Any, debug_logs:
     assert isinstance(errors[1], NotSourceOwnerError)
     # transport failures (warning logs with the exception text), then success
     fault_proxy.inject("eth_sendRawTransaction", "drop", "forward_then_drop")
-    terminal.set_live_data("through faults", signer=key)
+    set_live_data("through faults", signer=key)
     # the nonce tools with the key
     get_nonce_info(private_key=key)
     reset_nonce_cache(private_key=key)
@@ -99,11 +101,11 @@ def test_invalid_signers_leak_nothing(monkeypatch: pytest.MonkeyPatch, debug_log
     ]
     for bad in bad_keys:
         with pytest.raises(InvalidSignerError) as err:
-            terminal.set_live_data("x", signer=bad)
+            set_live_data("x", signer=bad)
         _assert_clean(_text_of(err.value), bad.strip())
         monkeypatch.setenv("PROVIDER_PRIVATE_KEY", bad)
         with pytest.raises(InvalidSignerError) as err2:
-            terminal.set_live_data("x")
+            set_live_data("x")
         _assert_clean(_text_of(err2.value), bad.strip())
         assert "PROVIDER_PRIVATE_KEY" in str(err2.value)
     _assert_clean(debug_logs(), good)

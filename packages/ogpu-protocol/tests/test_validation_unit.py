@@ -28,6 +28,8 @@ from ogpu.types import (
     ValidationError,
 )
 
+from .conftest import set_live_data
+
 KEY = "0x" + "4c" * 32
 GOOD = "0x2b0cC6058313801D5feb184a539e3a0C5A87a6a1"
 BAD_CHECKSUM = "0x2B0cC6058313801D5feb184a539e3a0C5A87a6a1"  # mixed case, wrong EIP-55
@@ -209,8 +211,6 @@ def test_wrong_types_and_values_rejected_before_io() -> None:
     calls: list[tuple[Callable[[], Any], type[Exception]]] = [
         (lambda: terminal.set_agent(GOOD, "yes", **s), InvalidArgumentTypeError),  # type: ignore[arg-type]
         (lambda: terminal.set_default_agent_disabled(1, **s), InvalidArgumentTypeError),  # type: ignore[arg-type]
-        (lambda: terminal.set_base_data(b"x", **s), InvalidArgumentTypeError),  # type: ignore[arg-type]
-        (lambda: terminal.set_live_data(None, **s), InvalidArgumentTypeError),  # type: ignore[arg-type]
         (lambda: nexus.register(GOOD, GOOD, 3, **s), ValidationError),
         (lambda: nexus.register(GOOD, GOOD, "CPU", **s), InvalidArgumentTypeError),  # type: ignore[arg-type]
         (lambda: nexus.publish_source({"client": GOOD}, **s), InvalidArgumentTypeError),  # type: ignore[arg-type]
@@ -286,4 +286,4 @@ def test_vault_writes_demand_an_explicit_signer(monkeypatch: pytest.MonkeyPatch)
         assert param.default is inspect.Parameter.empty, func.__qualname__
     # role writes do fall back to the role's variable (then fail on the closed port: I/O)
     with pytest.raises(TxRpcError):
-        terminal.set_live_data("x")
+        set_live_data("x")

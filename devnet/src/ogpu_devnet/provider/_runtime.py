@@ -5,8 +5,9 @@ provider (each gets a fresh provider key and a fresh master key, funded from the
 funder account):
 
 1. ``Terminal.announceMaster(master)`` by the provider and ``Terminal.announceProvider``
-   by the master (its value, ``stake`` wei, lands in the provider's Vault balance);
-2. ``Vault.lock(stake)`` by the provider;
+   by the master (its value, ``stake`` wei, is credited to the provider's Vault lockup, as
+   the published SDK documents);
+2. ``Terminal.setBaseData`` by the provider (a source-runtime call the SDK does not expose);
 3. ``Nexus.register(source, provider, env)`` for every source served.
 
 Then one poller thread reads the Nexus logs (``SourcePublished``, ``TaskPublished``) and each
@@ -51,7 +52,7 @@ from ogpu_devnet.provider._handler import (
     run_handler,
 )
 from ogpu_devnet.provider._network import Network
-from ogpu_devnet.provider._submit import SubmitError, submit_response
+from ogpu_devnet.provider._submit import SubmitError, set_provider_data, submit_response
 
 logger = logging.getLogger("ogpu_devnet.provider")
 
@@ -252,17 +253,21 @@ class ProviderRuntime:
                 terminal.announce_master(
                     identity.master_address, signer=identity.provider, chain=self.chain
                 )
+                # announceProvider credits the stake to the provider's lockup (live-chain.md
+                # row 17): eligible at once, no Vault.lock needed
                 terminal.announce_provider(
                     identity.address, stake, signer=identity.master, chain=self.chain
                 )
-                vault.lock(stake, signer=identity.provider, chain=self.chain)
+                set_provider_data(
+                    self.chain, identity.provider, "base", '{"runtime": "ogpu-devnet"}'
+                )
                 logger.info(
                     "provider %s paired with master %s, %d wei locked",
                     identity.address,
                     identity.master_address,
                     stake,
                 )
-        except OGPUError as exc:
+        except (OGPUError, SubmitError) as exc:
             raise ProviderRuntimeError(f"provider set-up failed: {exc}") from exc
         if not self._pinning_acquired:
             _PinningDefault.acquire(self.network.ipfs_publish_url)

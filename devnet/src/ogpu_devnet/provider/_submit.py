@@ -1,4 +1,5 @@
-"""``Nexus.submitResponse``: the one call the SDK never exposes, made here for the provider.
+"""``Nexus.submitResponse`` and ``Terminal.setBaseData``/``setLiveData``: the calls the SDK
+never exposes, made here for the provider.
 
 On the live network the docker source runtime makes this call, signed by the provider key,
 after the source's handler produced its output. The devnet's runtime plays that part, so this
@@ -86,3 +87,51 @@ def submit_response(
         tx_hash=tx_hash.to_0x_hex(),
         block_number=int(receipt["blockNumber"]),
     )
+
+
+def set_provider_data(
+    chain: ChainLike,
+    provider: LocalAccount,
+    kind: str,
+    text: str,
+    *,
+    receipt_timeout: float = 60.0,
+) -> str:
+    """Send ``Terminal.setBaseData(text)`` (``kind="base"``) or ``setLiveData(text)``
+    (``kind="live"``) signed by ``provider``; returns the transaction hash.
+
+    Like submitResponse these are source-runtime calls on the live network (the published SDK
+    removed them; devnet/docs/live-chain.md row 19), so only the devnet's runtime makes them.
+    """
+    name = {"base": "setBaseData", "live": "setLiveData"}.get(kind)
+    if name is None:
+        raise SubmitError("-", f"unknown provider data kind {kind!r} (base or live)")
+    w3 = ChainConfig.get_web3(chain)
+    terminal = w3.eth.contract(
+        address=w3.to_checksum_address(ChainConfig.get_contract_address("TERMINAL", chain)),
+        abi=ChainConfig.load_abi("Terminal", chain),
+    )
+    call = terminal.functions[name](text)
+    try:
+        with NonceManager.hold(provider.address, chain) as slot:
+            nonce = slot.chain_pending()
+            tx: dict[str, Any] = dict(
+                call.build_transaction(
+                    TxParams(
+                        {"from": provider.address, "nonce": Nonce(nonce), "chainId": chain.value}
+                    )
+                )
+            )
+            signed = provider.sign_transaction(tx)
+            tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+            slot.commit(nonce)
+        receipt = w3.eth.wait_for_transaction_receipt(
+            tx_hash, timeout=receipt_timeout, poll_latency=0.02
+        )
+    except ContractLogicError as exc:
+        raise SubmitError("-", f"{name} reverted: {exc.message or exc}") from None
+    except (Web3Exception, OSError, ValueError) as exc:
+        raise SubmitError("-", f"{name}: {type(exc).__name__}: {exc}") from None
+    if receipt["status"] != 1:
+        raise SubmitError("-", f"{name} transaction {tx_hash.to_0x_hex()} reverted")
+    return str(tx_hash.to_0x_hex())

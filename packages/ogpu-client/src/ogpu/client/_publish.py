@@ -289,6 +289,7 @@ def publish_task(
                 deadline=deadline,
                 budget=total_timeout,
                 before_send=refuse_if_expired,
+                check_expiry=False,  # refuse_if_expired is the same check (one chain read)
             )
         except TxReceiptTimeoutError as exc:
             if deadline is not None and total_timeout is not None and time.monotonic() >= deadline:

@@ -204,8 +204,12 @@ class Source(_Entity):
         return int(self._one("getTaskCount"))
 
     def get_tasks(self, lower: int = 0, upper: int | None = None) -> list[Task]:
-        """Tasks ``[lower, upper)``; ``upper=None``: all, in pages of 100 (one batch)."""
-        items, _ = self._page("getTaskCount", "getTasks", lower, upper)
+        """Tasks ``[lower, upper)``; ``upper=None``: all (count + one batch: 2 round trips).
+
+        The live ``Source.getTasks`` indexes absolutely (it reverts whenever its lower bound is
+        above 0), so this reads ``getTasks(0, upper - 1)`` and slices, or, past 4000 tasks, the
+        public ``tasks(i)`` getter per index (``ogpu.protocol._reads.SINGLE_CALL_MAX``)."""
+        items, _ = self._page("getTaskCount", "getTasks", "tasks", lower, upper)
         return [Task(a, self._chain) for a in items]
 
     def get_registrant_count(self) -> int:
@@ -213,8 +217,9 @@ class Source(_Entity):
         return int(self._one("getRegistrantCount"))
 
     def get_registrants(self, lower: int = 0, upper: int | None = None) -> list[str]:
-        """Registered providers ``[lower, upper)``; zero addresses dropped."""
-        items, _ = self._page("getRegistrantCount", "getRegistrants", lower, upper)
+        """Registered providers ``[lower, upper)``; zero addresses (unregistered slots) dropped.
+        Read like :meth:`get_tasks` (``getRegistrants(0, upper - 1)`` or ``registrants(i)``)."""
+        items, _ = self._page("getRegistrantCount", "getRegistrants", "registrants", lower, upper)
         return [str(a) for a in items]
 
     def get_registrant_id(self, provider: str) -> int:
@@ -226,8 +231,10 @@ class Source(_Entity):
         return Environment(self._one("preferredEnvironmentOf", addr(provider, "provider")))
 
     def _page(
-        self, count_fn: str, page_fn: str, lower: int, upper: int | None
+        self, count_fn: str, page_fn: str, item_fn: str, lower: int, upper: int | None
     ) -> tuple[list[Any], BlockTag]:
+        # The live Source getters index absolutely (revert whenever lower > 0): read (0, hi)
+        # and slice, or the public array getter per index for long lists (see paginate).
         return paginate(
             self._chain,
             self._call(count_fn),
@@ -235,6 +242,7 @@ class Source(_Entity):
             lower,
             upper,
             on_failure=self._not_found_error,
+            item_call=lambda i: self._call(item_fn, i),
         )
 
     def set_status(self, status: SourceStatus, *, signer: Signer | None = None) -> Receipt:
@@ -289,7 +297,7 @@ class Source(_Entity):
     def get_task_snapshots(self, lower: int = 0, upper: int | None = None) -> list[TaskSnapshot]:
         """Snapshots of the source's tasks ``[lower, upper)``: at most 3 round trips in total
         (count, task list, all snapshots), all pinned to one block."""
-        items, block = self._page("getTaskCount", "getTasks", lower, upper)
+        items, block = self._page("getTaskCount", "getTasks", "tasks", lower, upper)
         tasks = [Task(a, self._chain) for a in items]
         return _snapshots(tasks, self._chain, block)
 
@@ -357,7 +365,9 @@ class Task(_Entity):
         return None if is_zero(str(value)) else Response(value, self._chain)
 
     def get_responses(self, lower: int = 0, upper: int | None = None) -> list[Response]:
-        """Responses ``[lower, upper)`` (indexed like the attempters); zero addresses dropped."""
+        """Responses of the attempters ``[lower, upper)``: ``getResponsesOf`` is indexed like the
+        attempters (count ``getAttemptCount``), so attempters without a response (zero
+        addresses) are dropped and the list may be shorter than ``upper - lower``."""
         items, _ = self._page("getResponsesOf", lower, upper)
         return [Response(a, self._chain) for a in items]
 

@@ -19,14 +19,22 @@ from ogpu.chain._rpc import RpcErrorObject, hex_int
 from ogpu.chain.config import ChainConfig, ChainLike
 from ogpu.protocol import _abi
 from ogpu.protocol._revert import RevertContext, extract_revert, map_revert
-from ogpu.types.errors import InvalidArgumentTypeError, OGPUError, TxRpcError, ValidationError
+from ogpu.types.errors import (
+    InvalidArgumentTypeError,
+    OGPUError,
+    TxRevertError,
+    TxRpcError,
+    ValidationError,
+)
 
 __all__ = [
     "PAGE_SIZE",
+    "SINGLE_CALL_MAX",
     "Call",
     "CallFailure",
     "chain_time",
     "check_range",
+    "list_read_error",
     "paginate",
     "read",
     "read_many",
@@ -34,6 +42,15 @@ __all__ = [
 
 #: Items per paginated contract call.
 PAGE_SIZE = 100
+
+#: Largest list an absolutely indexed getter (``Source.getTasks``/``getRegistrants``) is read
+#: with in one ``(0, upper - 1)`` call. Measured on the devnet: ~2.3k gas per item (a cold
+#: SLOAD and the copy), so 4000 items cost ~9.5M gas, a fifth of the 50M gas cap nodes put on
+#: ``eth_call`` (geth's default ``RPCGasCap``) and 128 KB of return data. Longer lists (or
+#: slices past it) use the public array getters ``tasks(i)``/``registrants(i)``, one
+#: ``eth_call`` per item in the same batch: no gas cap to hit, but n calls instead of one
+#: (devnet/docs/live-chain.md row 20).
+SINGLE_CALL_MAX = 4000
 
 BlockTag = str | int
 
@@ -158,6 +175,31 @@ def check_range(lower: Any, upper: Any) -> tuple[int, int | None]:
     return lower, upper
 
 
+def list_read_error(failure: CallFailure) -> OGPUError:
+    """The error for a failed list read: a revert names the getter, its bounds and the decoded
+    reason (``TxRevertError``); an RPC-level failure keeps its own typed error."""
+    call = failure.call
+    where = f"{call.contract}.{call.name}({', '.join(str(a) for a in call.args)}) at {call.to}"
+    if failure.kind == "revert":
+        info = extract_revert(failure.error)
+        reason = info.reason if info is not None and info.reason else failure.reason
+        data = info.data if info is not None else None
+        return TxRevertError(f"{where} reverted: {reason}", data)
+    if failure.kind == "rpc" and isinstance(failure.error, RpcErrorObject):
+        return failure.error.to_exception()
+    return TxRpcError(f"{where}: {failure.reason}")
+
+
+def _raise_for(
+    failure: CallFailure, on_failure: Callable[[CallFailure], OGPUError] | None
+) -> OGPUError:
+    # Only "no contract code answered" is a NotFound (via on_failure); a revert is reported as
+    # what it is, naming the getter and its bounds.
+    if failure.kind == "empty" and on_failure is not None:
+        return on_failure(failure)
+    return list_read_error(failure)
+
+
 def paginate(
     chain: ChainLike | int | None,
     count_call: Call,
@@ -167,12 +209,21 @@ def paginate(
     *,
     on_failure: Callable[[CallFailure], OGPUError] | None = None,
     drop_zero: bool = True,
+    item_call: Callable[[int], Call] | None = None,
 ) -> tuple[list[Any], BlockTag]:
-    """Read ``[lower, upper)`` in pages of :data:`PAGE_SIZE`, all pages in one batch.
+    """Read ``[lower, upper)`` (half-open, the public API) from an inclusive live getter.
+
+    ``page_call(lo, hi)`` returns entries ``lo..hi`` BOTH inclusive and reverts
+    (``Panic(0x32)``) for any index past the end (devnet/docs/live-chain.md rows 1-2): pages are
+    ``(lo, min(lo + 100, upper) - 1)``, all in one batch. With ``item_call`` the getter indexes
+    absolutely (``Source.getTasks``/``getRegistrants`` revert whenever ``lo > 0``, row 5): up
+    to :data:`SINGLE_CALL_MAX` items it is one ``(0, upper - 1)`` call sliced locally, beyond
+    that ``item_call(i)`` (the public array getter) per index, batched.
 
     With ``upper=None`` the count is read first (with the block number, which pins the pages):
-    at most 2 round trips for any n (<= ceil(n/100)+1). Zero addresses are dropped.
-    Returns (items, block tag used).
+    at most 2 round trips for any list that fits the batch cap. Zero addresses are dropped
+    (``drop_zero``). A revert raises ``TxRevertError`` naming the getter and bounds; only a
+    contract without code is ``on_failure``'s (NotFound) business. Returns (items, block tag).
     """
     lower, upper = check_range(lower, upper)
     handle = ChainConfig.resolve(chain)
@@ -181,25 +232,34 @@ def paginate(
         values, extra = read_many([count_call], handle, extra=[("eth_blockNumber", [])])
         count = values[0]
         if isinstance(count, CallFailure):
-            raise (on_failure(count) if on_failure else count.to_exception())
+            raise _raise_for(count, on_failure)
         block = hex_int(extra[0])
         upper = int(count)
     if upper <= lower:
         return [], block
-    calls = [page_call(lo, min(lo + PAGE_SIZE, upper)) for lo in range(lower, upper, PAGE_SIZE)]
+    skip = 0
+    single_items = False
+    if item_call is None:
+        calls = [
+            page_call(lo, min(lo + PAGE_SIZE, upper) - 1) for lo in range(lower, upper, PAGE_SIZE)
+        ]
+    elif upper <= SINGLE_CALL_MAX:
+        calls, skip = [page_call(0, upper - 1)], lower
+    else:
+        calls, single_items = [item_call(i) for i in range(lower, upper)], True
     # Without a count read the block is still unknown: ask for it in the same batch (no extra
     # round trip), so that follow-up reads (e.g. snapshots of the items) can pin to it.
     extra = [("eth_blockNumber", [])] if block == "latest" else []
     pages, extra_raw = read_many(calls, handle, block=block, extra=extra)
     for page in pages:
         if isinstance(page, CallFailure):
-            raise (on_failure(page) if on_failure else page.to_exception())
+            raise _raise_for(page, on_failure)
     if extra_raw and isinstance(extra_raw[0], str):
         block = hex_int(extra_raw[0])
+    flat: list[Any] = list(pages) if single_items else [x for page in pages for x in page]
     items: list[Any] = []
-    for page in pages:
-        for item in page:
-            if drop_zero and isinstance(item, str) and is_zero(item):
-                continue
-            items.append(to_checksum(item) if isinstance(item, str) else item)
+    for item in flat[skip:]:
+        if drop_zero and isinstance(item, str) and is_zero(item):
+            continue
+        items.append(to_checksum(item) if isinstance(item, str) else item)
     return items, block

@@ -49,9 +49,13 @@ _ERROR_STRING = bytes.fromhex("08c379a0")
 _PANIC = bytes.fromhex("4e487b71")
 _HEX = re.compile(r"^0x([0-9a-fA-F]{2})*$")
 
-#: Custom errors of the deployed ABIs (OpenZeppelin Ownable / AccessControl).
-_CUSTOM_ERRORS = {
-    keccak(text=sig)[:4]: sig.split("(")[0]
+#: Custom errors of the deployed ABIs (OpenZeppelin Ownable / AccessControl): selector ->
+#: (name, argument types). A node returns their selector + ABI-encoded arguments.
+_CUSTOM_ERRORS: dict[bytes, tuple[str, list[str]]] = {
+    keccak(text=sig)[:4]: (
+        sig.split("(")[0],
+        [t for t in sig[sig.index("(") + 1 : -1].split(",") if t],
+    )
     for sig in (
         "OwnableInvalidOwner(address)",
         "OwnableUnauthorizedAccount(address)",
@@ -59,6 +63,10 @@ _CUSTOM_ERRORS = {
         "AccessControlUnauthorizedAccount(address,bytes32)",
     )
 }
+
+#: Operations the live Manager's roles guard on behalf of providers: an
+#: ``AccessControlUnauthorizedAccount`` there means the account is not a provider.
+_PROVIDER_OPERATIONS = ("register", "unregister", "attempt")
 
 #: The documented revert strings mapped to typed errors.
 REVERT_REASONS = (
@@ -141,9 +149,15 @@ def decode_revert_data(data: str) -> str | None:
             return f"Panic(0x{abi_decode(['uint256'], body)[0]:x})"
     except Exception:
         return None
-    name = _CUSTOM_ERRORS.get(selector)
-    if name is not None:
-        return name
+    custom = _CUSTOM_ERRORS.get(selector)
+    if custom is not None:
+        name, types = custom
+        try:
+            args = abi_decode(types, body) if types else ()
+        except Exception:
+            return name
+        shown = [a.hex() if isinstance(a, bytes) else str(a) for a in args]
+        return f"{name}({', '.join(shown)})"
     return f"custom error 0x{selector.hex()}"
 
 
@@ -225,11 +239,20 @@ def map_revert(info: RevertInfo, ctx: RevertContext) -> OGPUError:
     """The typed error for a revert in ``ctx`` (follow-up reads fill balances and timers)."""
     reason = _normalise(info.reason)
     known = reason if reason in REVERT_REASONS else None
-    if known is None:
+    if known is None:  # our own strings: by word boundary first ...
         for name in REVERT_REASONS:
             if re.search(rf"\b{name}\b", reason):
                 known = name
                 break
+    if known is None:  # ... then by substring, as the published SDK (TaskExpired -> Expired)
+        known = next((name for name in REVERT_REASONS if name in reason), None)
+    custom = reason.split("(", 1)[0]
+    if custom == "OwnableUnauthorizedAccount":
+        known = "NotOwner"
+    elif custom == "AccessControlUnauthorizedAccount" and any(
+        op in ctx.operation.rsplit(".", 1)[-1].lower() for op in _PROVIDER_OPERATIONS
+    ):
+        known = "NotProvider"
     account = ctx.account or ctx.caller
     if known == "NotOwner":
         if ctx.owner_kind == "source" or (ctx.owner_kind is None and ctx.source and not ctx.task):

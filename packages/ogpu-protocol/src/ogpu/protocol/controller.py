@@ -8,11 +8,11 @@ from typing import Any
 from ogpu.chain._address import check_amount
 from ogpu.chain.signer import Signer
 from ogpu.protocol._base import ChainArg, addr, vault_lookups, write
-from ogpu.protocol._reads import Call, read
+from ogpu.protocol._reads import Call, chain_time, read
 from ogpu.protocol._revert import RevertContext
 from ogpu.protocol.nexus import _extract
 from ogpu.types.enums import Role
-from ogpu.types.errors import InvalidArgumentTypeError
+from ogpu.types.errors import InvalidArgumentTypeError, TaskExpiredError
 from ogpu.types.metadata import TaskParams
 from ogpu.types.receipt import Receipt
 
@@ -39,14 +39,33 @@ def publish_task(
     budget: float | None = None,
     chain: ChainArg = None,
     before_send: Callable[[], None] | None = None,
+    check_expiry: bool = True,
 ) -> Receipt:
     """``Controller.publishTask(params)``; signer defaults to ``CLIENT_PRIVATE_KEY``.
+
+    The live Controller accepts a task whose ``expiryTime`` has already passed (it lands
+    on-chain expired, escrow frozen until someone expires it): with ``check_expiry`` (the
+    default) an ``expiryTime`` not after the chain's latest block time raises
+    :class:`~ogpu.types.TaskExpiredError` right before signing, so nothing is sent. Pass
+    ``check_expiry=False`` only to publish such a task on purpose (tests).
 
     ``deadline`` (``time.monotonic()`` based) and ``budget`` bound the call: past the deadline
     before broadcasting raises :class:`~ogpu.types.PublishTimeoutError` and sends nothing.
     ``before_send`` runs right before signing. Use :func:`extract_task_address` on the receipt.
+    Anyone may publish to an ACTIVE source; the escrow comes from the signer's Vault balance
+    and the signer owns the task.
     """
     tup = _check_task_params(params)
+    if not isinstance(check_expiry, bool):
+        raise InvalidArgumentTypeError("check_expiry", "a bool", type(check_expiry).__name__)
+    hook = before_send
+    if check_expiry:
+
+        def hook() -> None:
+            if tup[2] <= chain_time(chain):
+                raise TaskExpiredError("", tup[2])
+            if before_send is not None:
+                before_send()
 
     def ctx(caller: str) -> RevertContext:
         return RevertContext(
@@ -71,7 +90,7 @@ def publish_task(
         receipt_timeout=receipt_timeout,
         deadline=deadline,
         budget=budget,
-        before_send=before_send,
+        before_send=hook,
     )
 
 

@@ -25,9 +25,7 @@ __all__ = [
     "remove_provider",
     "revoke_agent",
     "set_agent",
-    "set_base_data",
     "set_default_agent_disabled",
-    "set_live_data",
 ]
 
 
@@ -141,34 +139,6 @@ def _check_str(value: object, argument: str) -> str:
     if not isinstance(value, str):
         raise InvalidArgumentTypeError(argument, "a str", type(value).__name__)
     return value
-
-
-def set_base_data(data: str, *, signer: Signer | None = None, chain: ChainArg = None) -> Receipt:
-    """``Terminal.setBaseData(data)`` for the sending provider."""
-    text = _check_str(data, "data")
-    return write(
-        "Terminal",
-        "setBaseData",
-        (text,),
-        signer=signer,
-        role=Role.PROVIDER,
-        chain=chain,
-        ctx=lambda caller: RevertContext("Terminal.setBaseData", caller),
-    )
-
-
-def set_live_data(data: str, *, signer: Signer | None = None, chain: ChainArg = None) -> Receipt:
-    """``Terminal.setLiveData(data)`` for the sending provider."""
-    text = _check_str(data, "data")
-    return write(
-        "Terminal",
-        "setLiveData",
-        (text,),
-        signer=signer,
-        role=Role.PROVIDER,
-        chain=chain,
-        ctx=lambda caller: RevertContext("Terminal.setLiveData", caller),
-    )
 
 
 def get_master_of(provider: str, *, chain: ChainArg = None) -> str:
