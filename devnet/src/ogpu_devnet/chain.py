@@ -299,7 +299,7 @@ class DevnetChain:
         self._automine = True
         self._pool: list[tuple[bytes, Any]] = []  # (raw, decoded) waiting while automine is off
         self._call_vm_cache: tuple[Any, Any, int] | None = None  # (header, VM, uses)
-        self._call_header_cache: tuple[tuple[bytes, int], Any] | None = None
+        self._call_header_cache: tuple[tuple[Any, ...], Any] | None = None
         self.meta: dict[str, Any] = {}
         self.restored = False
 
@@ -880,13 +880,17 @@ class DevnetChain:
     def _call_header(self, tag: str | int) -> Any:
         """The header calls at ``tag`` run in (base fee 0, as geth's eth_call).
 
-        For the latest/pending state the same header object is returned while the chain's
-        head and the next block's timestamp stay the same, so that :meth:`_call_vm` can reuse
-        its VM; a new block, a revert or a time step gives a new header.
+        The same header object is returned while what it stands for is unchanged (for the
+        latest/pending state: the chain's head and the next block's timestamp; for a mined
+        block: its canonical hash), so that :meth:`_call_vm` can reuse its VM across a batch
+        of calls pinned to one block. A new block, a revert or a time step gives a new header.
         """
-        if tag not in ("latest", "pending", "safe", "finalized"):
-            return self._execution_header(tag).copy(base_fee_per_gas=0)
-        key = (bytes(self._chain.header.parent_hash), self._timestamp_for_next_block(consume=False))
+        number = self.resolve_number(tag)
+        key: tuple[Any, ...]
+        if tag in ("latest", "pending", "safe", "finalized") or number > self.block_number():
+            key = ("next", bytes(self._chain.header.parent_hash), self._timestamp_for_next_block(consume=False))  # fmt: skip
+        else:
+            key = ("mined", number, bytes(self._chain.chaindb.get_canonical_block_hash(number)))
         cached = self._call_header_cache
         if cached is None or cached[0] != key:
             cached = (key, self._execution_header(tag).copy(base_fee_per_gas=0))
