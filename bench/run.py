@@ -188,7 +188,8 @@ def sdk_workloads(runs: int, delay: float, only: set[str]) -> list[dict[str, Any
                     row[side] = {"call": calls[side], "error": result["error"][0]}
                     print(f"  {key:<20} {side:<6} failed: {result['error'][0]}", flush=True)
                     continue
-                per_run = [proxy.counts[f"{side}/{key}/{i}"].as_dict() for i in range(side_runs)]
+                done = len(result["seconds"])  # fewer than side_runs if a run failed
+                per_run = [proxy.counts[f"{side}/{key}/{i}"].as_dict() for i in range(done)]
                 median_counts = {
                     k: int(statistics.median(c[k] for c in per_run)) for k in per_run[0]
                 }
@@ -200,6 +201,9 @@ def sdk_workloads(runs: int, delay: float, only: set[str]) -> list[dict[str, Any
                     **median_counts,
                     "requests_per_run": [c["http_requests"] for c in per_run],
                 }
+                if result.get("error"):  # a later run failed: the medians are of the others
+                    entry["failed_run"] = result["error"][0]
+                    row["warning"] = f"{side}: {result['error'][0]}"
                 if group == "4":
                     entry["nonces_used"] = result["nonces"]
                     entry["intents"] = WRITE_TASKS + 1
