@@ -4,7 +4,8 @@ module.exports = {
   networks: {
     hardhat: {
       hardfork: "cancun",
-      chainId: 31337,
+      // ogpu-devnet serve --backend hardhat sets 31071 (the devnet's); tests use the default
+      chainId: Number(process.env.OGPU_HARDHAT_CHAIN_ID || 31337),
       allowUnlimitedContractSize: true,
     },
   },

@@ -62,6 +62,7 @@ _JOURNAL_VERSION = 1
 MAX_TIMESTAMP = 2**63 - 1
 """Latest block timestamp the time controls accept (EIP-4803's bound)."""
 _LOG_CACHE_BLOCKS = 4096
+_CALL_VM_REUSE = 5000  # calls one cached call VM serves before a fresh one (bounded caches)
 REPLACEMENT_PRICE_BUMP = 10
 """Percent by which a replacement must raise both fee caps (geth's and anvil's default)."""
 
@@ -294,6 +295,8 @@ class DevnetChain:
         self._replaying = False
         self._automine = True
         self._pool: list[tuple[bytes, Any]] = []  # (raw, decoded) waiting while automine is off
+        self._call_vm_cache: tuple[Any, Any, int] | None = None  # (header, VM, uses)
+        self._call_header_cache: tuple[tuple[Any, ...], Any] | None = None
         self.meta: dict[str, Any] = {}
         self.restored = False
 
@@ -494,13 +497,31 @@ class DevnetChain:
             )
         self._chain.header = self._chain.header.copy(timestamp=timestamp)
         try:
-            self._chain.apply_transaction(tx)
+            self._mine_one(tx)
         except EVMValidationError as exc:
             raise TransactionRejectedError(_rejection_message(str(exc))) from None
         except Exception as exc:
             raise TransactionRejectedError(f"transaction rejected: {exc}") from None
-        self._mine_pending()
         return bytes(tx.hash)
+
+    def _mine_one(self, tx: Any) -> Any:
+        """Execute ``tx`` and mine it into its own block on the pending header.
+
+        The same block as ``apply_transaction`` + ``mine_block`` (same hashes), in about two
+        thirds of the time: one VM instead of three, and the state trie hashed once (at the
+        block's end) instead of twice. Nothing is persisted if execution raises.
+        """
+        chain = self._chain
+        base = chain.header
+        vm = chain.get_vm(base)
+        header, receipts, _ = vm.apply_all_transactions((tx,), base)
+        block = vm.set_block_transactions_and_withdrawals(vm.get_block(), header, (tx,), receipts)
+        block = vm.mine_block(block, mix_hash=self._mix_hash(int(base.block_number))).block
+        chain.validate_block(block)
+        chain.chaindb.persist_block(block)
+        chain.header = chain.create_header_from_parent(block.header)
+        self._tx_index[tx.hash] = block.hash
+        return block
 
     def _mine_with(self, txs: Sequence[tuple[bytes, Any]], timestamp: int) -> list[bytes]:
         """Mine one block at ``timestamp`` holding ``txs`` in order; a transaction that can no
@@ -824,7 +845,7 @@ class DevnetChain:
     def _spoof(self, params: CallParams, header: Any, gas: int) -> Any:
         from eth.vm.spoof import SpoofTransaction
 
-        vm = self._chain.get_vm(header)
+        vm = self._call_vm(header)
         nonce = vm.state.get_nonce(params.sender)
         unsigned = vm.get_transaction_builder().new_unsigned_dynamic_fee_transaction(
             chain_id=self.chain_id,
@@ -838,6 +859,40 @@ class DevnetChain:
             access_list=(),
         )
         return vm, SpoofTransaction(unsigned, from_=params.sender)
+
+    def _call_vm(self, header: Any) -> Any:
+        """A VM for calls in ``header``'s context, reused while the header is the same object
+        (see :meth:`_call_header`).
+
+        Calls only ever run between ``snapshot`` and ``revert`` and never persist, so the
+        VM's state stays the header's state; reusing it keeps its account, code and trie-node
+        caches warm for the next call of a batch (one snapshot of many entities).
+        """
+        cached = self._call_vm_cache
+        if cached is None or cached[0] is not header or cached[2] >= _CALL_VM_REUSE:
+            cached = (header, self._chain.get_vm(header), 0)
+        self._call_vm_cache = (cached[0], cached[1], cached[2] + 1)
+        return cached[1]
+
+    def _call_header(self, tag: str | int) -> Any:
+        """The header calls at ``tag`` run in (base fee 0, as geth's eth_call).
+
+        The same header object is returned while what it stands for is unchanged (for the
+        latest/pending state: the chain's head and the next block's timestamp; for a mined
+        block: its canonical hash), so that :meth:`_call_vm` can reuse its VM across a batch
+        of calls pinned to one block. A new block, a revert or a time step gives a new header.
+        """
+        number = self.resolve_number(tag)
+        key: tuple[Any, ...]
+        if tag in ("latest", "pending", "safe", "finalized") or number > self.block_number():
+            key = ("next", bytes(self._chain.header.parent_hash), self._timestamp_for_next_block(consume=False))  # fmt: skip
+        else:
+            key = ("mined", number, bytes(self._chain.chaindb.get_canonical_block_hash(number)))
+        cached = self._call_header_cache
+        if cached is None or cached[0] != key:
+            cached = (key, self._execution_header(tag).copy(base_fee_per_gas=0))
+            self._call_header_cache = cached
+        return cached[1]
 
     def _run(self, params: CallParams, header: Any, gas: int) -> Any:
         from eth_utils.exceptions import ValidationError as EVMValidationError
@@ -857,7 +912,7 @@ class DevnetChain:
         from eth.exceptions import Revert
 
         with self.lock:
-            header = self._execution_header(tag).copy(base_fee_per_gas=0)
+            header = self._call_header(tag)
             gas = params.gas if params.gas is not None else int(header.gas_limit)
             computation = self._run(params, header, gas)
             if computation.is_error:
@@ -872,7 +927,7 @@ class DevnetChain:
         from eth.vm.spoof import SpoofTransaction
 
         with self.lock:
-            header = self._execution_header(tag).copy(base_fee_per_gas=0)
+            header = self._call_header(tag)
             cap = params.gas if params.gas is not None else int(header.gas_limit)
             computation = self._run(params, header, cap)
             if computation.is_error:

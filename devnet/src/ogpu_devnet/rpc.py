@@ -1246,6 +1246,7 @@ class RPCMethods:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in separate writes
+    wbufsize = -1  # buffered: headers and body leave in one write (flushed per request)
     timeout = 300  # idle keep-alive connections do not hold a thread forever
     server: _Server
 

@@ -126,6 +126,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="METHOD[:TIMES]",
         help="execute, then hang up before answering, the next request(s) of METHOD (repeatable)",
     )
+    parser.add_argument(
+        "--backend",
+        choices=("pyevm", "hardhat"),
+        default="pyevm",
+        help="pyevm: the embedded chain (default); hardhat: Hardhat's node (Node.js, npm ci once)",
+    )
     # Hook for the provider runtime: each MODULE:FUNCTION is a source handler that
     # ogpu_devnet.provider.start_providers(devnet, specs) runs against this devnet.
     parser.add_argument(
@@ -225,7 +231,14 @@ def run(args: argparse.Namespace) -> int:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    devnet = Devnet(
+    backend = getattr(args, "backend", "pyevm")
+    if backend == "hardhat" and args.state_dir:
+        print(
+            "ogpu-devnet serve: --state-dir is not supported with --backend hardhat",
+            file=sys.stderr,
+        )
+        return 2
+    devnet: Any = Devnet(
         host=args.host,
         rpc_port=args.rpc_port,
         ipfs_port=args.ipfs_port,
@@ -241,6 +254,24 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, argparse.ArgumentTypeError) as exc:
         print(f"ogpu-devnet serve: {exc}", file=sys.stderr)
         return 2
+    if backend == "hardhat" and (args.max_batch or args.no_batch or args.lag or args.drop_after):
+        print(
+            "ogpu-devnet serve: the RPC fault knobs (--max-batch, --no-batch, --lag, "
+            "--drop-after) need the embedded backend (--backend pyevm)",
+            file=sys.stderr,
+        )
+        return 2
+    if backend == "hardhat":
+        from ogpu_devnet._hardhat import HardhatDevnet
+
+        devnet = HardhatDevnet(
+            host=args.host,
+            rpc_port=args.rpc_port,
+            ipfs_port=args.ipfs_port,
+            chain_id=args.chain_id,
+            unbonding_period=args.unbonding_period,
+            min_lockup_per_source=args.min_lockup,
+        )
     providers: Any = None
     try:
         try:
