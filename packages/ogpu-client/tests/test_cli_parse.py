@@ -14,8 +14,9 @@ from ogpu.cli import EXIT_CODES, exit_code_for, main
 from ogpu.cli._exit import one_line
 from ogpu.cli._parse import amount, duration, json_data
 from ogpu.client import TaskClosedError, WaitTimeoutError
-from ogpu.ipfs import IPFSFetchError, IPFSIntegrityError
+from ogpu.ipfs import IPFSFetchError, IPFSIntegrityError, IPFSUntrustedURLError
 from ogpu.types import (
+    FeeTooHighError,
     InsufficientBalanceError,
     InvalidAddressError,
     MissingSignerError,
@@ -78,6 +79,8 @@ def test_data_from_text_and_file(tmp_path: Path) -> None:
         (TaskClosedError("0x" + "11" * 20, "EXPIRED"), 5),
         (WaitTimeoutError("0x" + "11" * 20, 1.0, "NEW"), 6),
         (IPFSIntegrityError("http://x/ipfs/Qm", "Qm", "Qn"), 1),
+        (IPFSUntrustedURLError("http://127.0.0.1:1/x", "not IPFS content"), 1),
+        (FeeTooHighError("max fee per gas", 10**20, 10**10), 4),
         (KeyboardInterrupt(), 130),
     ],
 )

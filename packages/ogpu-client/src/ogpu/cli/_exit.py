@@ -27,9 +27,16 @@ EXIT_CODES: dict[int, str] = {
 def exit_code_for(exc: BaseException) -> int:
     """The exit code the ``ogpu`` command uses for ``exc`` (see :data:`EXIT_CODES`)."""
     from ogpu.client import WaitTimeoutError
-    from ogpu.ipfs import IPFSAddressError, IPFSConfigError, IPFSFetchError, IPFSGatewayError
+    from ogpu.ipfs import (
+        IPFSAddressError,
+        IPFSConfigError,
+        IPFSFetchError,
+        IPFSGatewayError,
+        IPFSUntrustedURLError,
+    )
     from ogpu.types import (
         ConfigError,
+        FeeTooHighError,
         GasError,
         NonceError,
         NotFoundError,
@@ -45,6 +52,10 @@ def exit_code_for(exc: BaseException) -> int:
 
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED
+    if isinstance(exc, IPFSUntrustedURLError):
+        return EXIT_FAILURE  # a URL read from the chain, refused: not the user's usage
+    if isinstance(exc, FeeTooHighError):
+        return EXIT_NETWORK  # the node suggested fees above the cap: nothing was signed
     if isinstance(exc, (ValidationError, IPFSAddressError, IPFSConfigError)):
         return EXIT_USAGE
     if isinstance(exc, ConfigError):
