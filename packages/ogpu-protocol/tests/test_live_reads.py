@@ -13,6 +13,7 @@ import pytest
 import requests
 from eth_account import Account
 from ogpu.chain import ChainConfig, ChainId
+from ogpu.chain._rpc import forget_batch_limits
 from ogpu.protocol import Source, Task, _abi, _reads, controller, nexus, terminal, vault
 from ogpu.protocol._revert import RevertContext, RevertInfo, extract_revert, map_revert
 from ogpu.types import (
@@ -108,6 +109,21 @@ def test_source_list_reads_0_1_100_101_250(
             assert [t.address for t in source.get_tasks(2, 4)] == truth[2:4]
             assert counting_proxy.count == 1
     assert counts == {0: 1, 1: 2, 100: 2, 101: 2, 250: 2}, counts
+    # A node refusing batches (issue 8 item 8): same list, single requests, limit remembered.
+    truth = _truth(source)
+    net.devnet.set_batching(no_batch=True)
+    forget_batch_limits()
+    try:
+        counting_proxy.reset()
+        assert [t.address for t in source.get_tasks()] == truth  # learns the refusal
+        first = counting_proxy.count
+        counting_proxy.reset()
+        assert [t.address for t in source.get_tasks()] == truth
+        print(f"no-batch Source.get_tasks() of 250: {first} requests, then {counting_proxy.count}")
+        assert counting_proxy.count <= 4  # count + block, then the list: one call each
+    finally:
+        net.devnet.set_batching()
+        forget_batch_limits()
 
     truth = _truth(source)
     # the per-index strategy (lists longer than SINGLE_CALL_MAX): same items, same round trips
@@ -186,6 +202,19 @@ def test_get_responses_of_20_attempters_round_trips(net: Any, counting_proxy: An
     assert task.get_responses() == responses
     assert counting_proxy.count == 2
     assert task.get_attempt_count() == 20
+    net.devnet.set_batching(no_batch=True)
+    forget_batch_limits()
+    try:
+        counting_proxy.reset()
+        assert task.get_responses() == responses  # learns the refusal
+        first = counting_proxy.count
+        counting_proxy.reset()
+        assert task.get_responses() == responses
+        print(f"no-batch Task.get_responses() of 20: {first} requests, then {counting_proxy.count}")
+        assert counting_proxy.count <= 4
+    finally:
+        net.devnet.set_batching()
+        forget_batch_limits()
 
 
 class _Acct:
