@@ -13,8 +13,7 @@ from ogpu.protocol._compat import REVERT_PATTERN_MAP, TxExecutor, load_contract
 from ogpu.protocol._events import decode_event, event_topic
 from ogpu.protocol._models import Master, Provider, Response, Source, Task, snapshot_all
 from ogpu.protocol._reads import PAGE_SIZE, chain_time
-from ogpu.protocol._revert import REVERT_REASONS, RevertContext
-from ogpu.protocol._tx import decode_revert
+from ogpu.protocol._revert import REVERT_REASONS, RevertContext, decode_revert
 from ogpu.protocol._version import __version__
 
 __all__ = [
