@@ -30,18 +30,14 @@ log = logging.getLogger("ogpu.tx")
 
 DEFAULT_PRIORITY_FEE = 1_000_000_000  # 1 gwei, when eth_maxPriorityFeePerGas is unsupported
 
-
 #: The fee per gas signed may be at most this multiple of the latest base fee ...
 FEE_BASE_MULTIPLE = 10
-
 
 #: ... plus this many wei (room for a normal tip on a chain whose base fee is near zero).
 FEE_TIP_ALLOWANCE = 10_000_000_000  # 10 gwei
 
-
 #: Default ceiling of ``gas x fee per gas`` of one transaction, in wei (geth's txfeecap).
 MAX_TX_FEE = 10**18
-
 
 #: ``revert(error) -> typed error | None``: the error a node's answer (an
 #: :class:`RpcErrorObject` or :class:`TxRpcError`) means when it is a revert, else None.
