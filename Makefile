@@ -48,3 +48,8 @@ api: $(STAMP)  ## regenerate the public-surface listings in api/ (review the dif
 .PHONY: docs
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
+# The suite without the tests marked slow (wheels, venvs, external nodes): the quick loop.
+.PHONY: test-fast
+test-fast: check
+	$(VENV)/bin/pytest -q -n 2 -m "not slow" $(PYTEST_ARGS)

@@ -5,8 +5,9 @@ function or an ``if TYPE_CHECKING:`` block (``from P import name`` counts as an 
 submodule ``P.name`` when that is a module, else to ``P``). Cycles are reported as strongly
 connected components of more than one module.
 
-    python scripts/import_cycles.py [ROOT] [--lazy]   # each cycle, then the count
-    (--lazy also counts imports inside functions: the dependencies that are only deferred)
+    python scripts/import_cycles.py [ROOT] [--lazy] [--typing]   # each cycle, then the count
+    (--lazy also counts imports inside functions: the dependencies that are only deferred;
+    --typing also the imports under ``if TYPE_CHECKING:``, which never run: annotations only)
 """
 
 from __future__ import annotations
@@ -47,15 +48,34 @@ def _top_level(tree: ast.Module) -> list[ast.stmt]:
     return out
 
 
-def graph(root: Path, *, lazy: bool = False) -> dict[str, set[str]]:
+def _executed(tree: ast.Module) -> list[ast.AST]:
+    """Every node of ``tree`` except the bodies of ``if TYPE_CHECKING:`` blocks."""
+    out: list[ast.AST] = []
+    todo: list[ast.AST] = [tree]
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            todo += node.orelse
+            continue
+        todo += ast.iter_child_nodes(node)
+    return out
+
+
+def graph(root: Path, *, lazy: bool = False, typing: bool = False) -> dict[str, set[str]]:
     """Module -> the repository modules its import executes (``lazy``: also the imports
-    inside functions)."""
+    inside functions; ``typing``: also those only type checkers read)."""
     mods = modules(root)
     edges: dict[str, set[str]] = {m: set() for m in mods}
     for name, path in mods.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         tree = ast.parse(path.read_text())
-        nodes = list(ast.walk(tree)) if lazy else _top_level(tree)
+        if typing:
+            nodes: list[ast.AST] = list(ast.walk(tree))
+        elif lazy:
+            nodes = _executed(tree)
+        else:
+            nodes = list(_top_level(tree))
         for node in nodes:
             targets: list[str] = []
             if isinstance(node, ast.Import):
@@ -116,15 +136,21 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 
 def main() -> int:
     """Print every cycle and their count."""
-    args = [a for a in sys.argv[1:] if a != "--lazy"]
-    lazy = "--lazy" in sys.argv[1:]
+    args = [a for a in sys.argv[1:] if a not in ("--lazy", "--typing")]
+    typing = "--typing" in sys.argv[1:]
+    lazy = typing or "--lazy" in sys.argv[1:]
     root = Path(args[0]) if args else Path(__file__).resolve().parents[1]
-    found = cycles(graph(root, lazy=lazy))
+    found = cycles(graph(root, lazy=lazy, typing=typing))
     for component in found:
         print(" <-> ".join(component))
-    print(
-        f"{len(found)} {'import (also inside functions)' if lazy else 'module-level import'} cycles"
+    kind = (
+        "import (also inside functions and TYPE_CHECKING)"
+        if typing
+        else "import (also inside functions)"
+        if lazy
+        else "module-level import"
     )
+    print(f"{len(found)} {kind} cycles")
     return 0
 
 

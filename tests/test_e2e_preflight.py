@@ -21,6 +21,7 @@ from ogpu.types import (
     TaskInput,
     ValidationError,
 )
+from ogpu_devnet.testing import FaultProxy
 
 
 def _state(net: Any) -> tuple[int, int, int]:
@@ -109,45 +110,6 @@ def test_task_configs_that_cannot_be_read_back_are_refused(net: Any, data: Any) 
     assert "info.config" in str(err)
 
 
-class CountingProxy:
-    """A JSON-RPC proxy on loopback that counts the HTTP requests it forwards."""
-
-    def __init__(self, target: str) -> None:
-        import http.server
-        import threading
-        import urllib.request
-
-        self.posts = 0
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                proxy.posts += 1
-                request = urllib.request.Request(
-                    target, data=body, headers={"Content-Type": "application/json"}
-                )
-                with urllib.request.urlopen(request, timeout=30) as answer:
-                    data = answer.read()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_the_checks_cost_one_round_trip(net: Any) -> None:
     """The pre-upload read is one batched JSON-RPC request (counted at a proxy)."""
     from ogpu.chain import ChainConfig, clear_all_nonce_caches
@@ -155,7 +117,7 @@ def test_the_checks_cost_one_round_trip(net: Any) -> None:
     source = net.publish_source()
     net.fund_client(10**15)
     info = net.task_info(source, {"t": 1}, payment=10**16)
-    proxy = CountingProxy(net.devnet.rpc_url)
+    proxy = FaultProxy(net.devnet.rpc_url)
     ChainConfig.configure(net.chain, rpc_url=proxy.url)
     try:
         with pytest.raises(InsufficientBalanceError):
@@ -164,7 +126,7 @@ def test_the_checks_cost_one_round_trip(net: Any) -> None:
         ChainConfig.configure(net.chain, rpc_url=net.devnet.rpc_url)
         clear_all_nonce_caches()
         proxy.close()
-    assert proxy.posts == 1
+    assert proxy.count == 1
 
 
 def test_total_timeout_none_means_no_bound(net: Any) -> None:

@@ -118,6 +118,66 @@ def test_layering_is_one_way() -> None:
     assert not offenders, "\n".join(offenders)
 
 
+# Inside ogpu-protocol the portions run one way too: types <- chain <- protocol. An import
+# statement anywhere in the file (module level or inside a function) counts, and so does
+# ``importlib.import_module("...")`` with a literal name, except on this allow-list:
+# ("file relative to ROOT", "function") -> why.
+UPWARD_LOOKUPS_ALLOWED: dict[tuple[str, str], str] = {
+    ("packages/ogpu-protocol/src/ogpu/chain/config.py", "_protocol_abi"): (
+        "the 0.2.3 accessors ChainConfig.load_abi / get_chain_abi_directory read the ABI "
+        "files the protocol portion owns, at call time"
+    ),
+}
+PORTION_LAYERS = {
+    "types": ("ogpu.chain", "ogpu.protocol"),
+    "chain": ("ogpu.protocol",),
+}
+
+
+def _upward_imports(path: Path, names: tuple[str, ...]) -> list[str]:
+    found: list[str] = []
+    rel = str(path.relative_to(ROOT))
+
+    def visit(node: ast.AST, function: str) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            function = node.name
+        mods: list[str] = []
+        if isinstance(node, ast.Import):
+            mods = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            mods = [node.module]
+        elif (
+            isinstance(node, ast.Call)
+            and ast.unparse(node.func) in ("importlib.import_module", "import_module")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+            and (rel, function) not in UPWARD_LOOKUPS_ALLOWED
+        ):
+            mods = [node.args[0].value]
+        for mod in mods:
+            if any(mod == n or mod.startswith(n + ".") for n in names):
+                found.append(f"{rel}:{getattr(node, 'lineno', '?')} ({function}) imports {mod}")
+        for child in ast.iter_child_nodes(node):
+            visit(child, function)
+
+    visit(ast.parse(path.read_text(), str(path)), "<module>")
+    return found
+
+
+def test_protocol_portions_layer_one_way() -> None:
+    offenders = []
+    for portion, names in PORTION_LAYERS.items():
+        for path in _py_files(SDK_SOURCES["ogpu-protocol"] / portion):
+            offenders += _upward_imports(path, names)
+    assert not offenders, "\n".join(offenders)
+    for (rel, function), why in UPWARD_LOOKUPS_ALLOWED.items():
+        tree = ast.parse((ROOT / rel).read_text())
+        assert any(isinstance(n, ast.FunctionDef) and n.name == function for n in ast.walk(tree)), (
+            f"stale allow-list entry {rel}:{function} ({why})"
+        )
+
+
 # Imports of another distribution's private module (a `_name` part), allowed on purpose:
 # ("importing file relative to ROOT", "module") -> why. Keep it short: prefer making the
 # shared piece public (as ogpu.ipfs.cid and ogpu.ipfs.safe_json were).

@@ -1,7 +1,6 @@
 """Hostile servers of the catalogue, built on the project's existing fault proxies.
 
-``TamperProxy`` extends ``FaultProxy`` of ``packages/ogpu-protocol/tests/conftest.py`` (loaded
-from its file: test directories are not packages): every answer the devnet gives passes
+``TamperProxy`` extends :class:`ogpu_devnet.testing.FaultProxy`: every answer the devnet gives passes
 through ``tamper(request, answer) -> answer`` on its way back, and ``answer_with`` replaces
 the next answers with canned bytes and headers (an HTML page, a gzip bomb). Faults on the
 pinning service and the gateway use the mock service's own knobs (``Faults.respond_next``).
@@ -10,32 +9,17 @@ pinning service and the gateway use the mock service's own knobs (``Faults.respo
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
-import sys
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-_CONFTEST = Path(__file__).resolve().parents[2] / "packages/ogpu-protocol/tests/conftest.py"
-
-
-def _load_fault_proxy() -> type[Any]:
-    spec = importlib.util.spec_from_file_location("_ogpu_protocol_test_proxies", _CONFTEST)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module.FaultProxy  # type: ignore[no-any-return]
-
-
-FaultProxy = _load_fault_proxy()
+from ogpu_devnet.testing import FaultProxy
 
 Tamper = Callable[[Any, bytes], bytes]
 
 
-class TamperProxy(FaultProxy):  # type: ignore[misc,valid-type]
+class TamperProxy(FaultProxy):
     """A FaultProxy whose forwarded answers can be rewritten or replaced by canned bytes."""
 
     def __init__(self, target: str) -> None:

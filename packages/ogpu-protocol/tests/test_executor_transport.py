@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 from eth_utils import keccak
+from ogpu.chain import tx as _tx
 from ogpu.chain._rpc import RpcClient
-from ogpu.protocol import _tx, vault
+from ogpu.protocol import vault
 from ogpu.types import FeeTooHighError, TxOutcomeUnknownError
 
 

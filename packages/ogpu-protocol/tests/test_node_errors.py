@@ -1,14 +1,17 @@
 """``ogpu.chain.node_errors``: what the wording and codes of real nodes mean.
 
-The executor (``ogpu.protocol._tx._classify``) still has its own copy of the word lists until
-it is switched over; ``test_agrees_with_the_executor`` keeps the two equal meanwhile.
+It is the one place that reads them: the executor (``ogpu.chain.tx._classify``) acts on its
+kinds, and ``test_agrees_with_the_executor`` checks it keeps no reading of its own.
 """
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 from ogpu.chain.node_errors import NodeErrorKind, classify, revert_reason
-from ogpu.protocol._tx import _classify
+from ogpu.chain.tx import _classify
 from ogpu.types import TxRpcError
 
 K = NodeErrorKind
@@ -94,3 +97,27 @@ def test_agrees_with_the_executor(code: int | None, message: str, kind: NodeErro
 )
 def test_revert_reason(message: str, reason: str | None) -> None:
     assert revert_reason(message) == reason
+
+
+def test_the_executor_reads_no_wording_of_its_own() -> None:
+    """No phrase of :mod:`ogpu.chain.node_errors` is spelled again in the executor's modules."""
+    from ogpu.chain import _send, node_errors, tx
+
+    def strings(module: object) -> set[str]:
+        tree = ast.parse(Path(str(getattr(module, "__file__", ""))).read_text())
+        return {
+            n.value
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)
+        }
+
+    phrases = {
+        word
+        for name, value in vars(node_errors).items()
+        if name.isupper() and isinstance(value, tuple)
+        for word in value
+        if isinstance(word, str)
+    }
+    phrases -= {kind.value for kind in NodeErrorKind}  # the kinds it acts on are its words
+    assert len(phrases) > 30
+    assert not phrases & (strings(tx) | strings(_send))

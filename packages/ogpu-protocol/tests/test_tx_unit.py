@@ -8,8 +8,8 @@ import pickle
 import pytest
 from eth_abi import encode
 from ogpu.chain import ChainConfig, ChainId
+from ogpu.chain.tx import _classify
 from ogpu.protocol import _abi, controller, nexus
-from ogpu.protocol._tx import _classify
 from ogpu.types import (
     GasError,
     NonceError,

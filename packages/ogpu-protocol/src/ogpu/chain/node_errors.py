@@ -88,6 +88,8 @@ _TRANSIENT = (
     "bad gateway",
     "gateway timeout",
     "connection reset",
+    "connection aborted",
+    "remote end closed connection",
     "connection refused",
     "connection error",
     "overloaded",

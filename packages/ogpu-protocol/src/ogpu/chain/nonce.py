@@ -24,6 +24,7 @@ from typing import Any
 
 from ogpu.chain._address import to_checksum
 from ogpu.chain._rpc import RpcClient, hex_int
+from ogpu.chain._send import send_replacement
 from ogpu.chain.config import ChainConfig, ChainLike
 from ogpu.chain.signer import resolve_signer
 from ogpu.types.enums import Role
@@ -216,8 +217,6 @@ def fix_nonce(
     The key comes from ``private_key`` or ``CLIENT_PRIVATE_KEY``; it is only needed when
     something is pending. Costs gas for each replacement.
     """
-    from ogpu.protocol._tx import send_replacement  # protocol layer owns signing
-
     account = None
     if private_key is not None or address is None:
         account = resolve_signer(private_key, Role.CLIENT)

@@ -11,11 +11,15 @@ from ogpu.chain.signer import Signer, resolve_signer
 from ogpu.protocol import controller, nexus, terminal, vault
 from ogpu.protocol._compat import REVERT_PATTERN_MAP, TxExecutor, load_contract
 from ogpu.protocol._events import decode_event, event_topic
-from ogpu.protocol._models import Master, Provider, Response, Source, Task, snapshot_all
+from ogpu.protocol._models import snapshot_all
 from ogpu.protocol._reads import PAGE_SIZE, chain_time
-from ogpu.protocol._revert import REVERT_REASONS, RevertContext
-from ogpu.protocol._tx import decode_revert
+from ogpu.protocol._revert import REVERT_REASONS, RevertContext, decode_revert
 from ogpu.protocol._version import __version__
+from ogpu.protocol.master import Master
+from ogpu.protocol.provider import Provider
+from ogpu.protocol.response import Response
+from ogpu.protocol.source import Source
+from ogpu.protocol.task import Task
 
 __all__ = [
     "PAGE_SIZE",

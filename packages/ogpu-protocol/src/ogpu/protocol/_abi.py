@@ -2,20 +2,47 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
+from functools import cache, lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_abi.exceptions import DecodingError
 from eth_utils.crypto import keccak
 from ogpu.chain._address import to_checksum
-from ogpu.chain.config import load_bundled_abi
 from ogpu.types.errors import OGPUError, ValidationError
 
-__all__ = ["Event", "Fn", "decode_event", "event", "fn"]
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
+
+__all__ = ["Event", "Fn", "abi_directory", "decode_event", "event", "fn", "load_bundled_abi"]
+
+
+def abi_directory(abi_set: str) -> Traversable:
+    """The bundled ABI folder of ``abi_set`` ("mainnet" or "testnet")."""
+    return resources.files("ogpu.protocol") / "abis" / abi_set
+
+
+@lru_cache(maxsize=64)
+def _read_abi(abi_set: str, file_name: str) -> str:
+    return (abi_directory(abi_set) / file_name).read_text("utf-8")
+
+
+def load_bundled_abi(abi_set: str, abi_name: str) -> list[dict[str, Any]]:
+    """Parse a bundled ABI file (``Nexus`` or ``NexusAbi``) of ``abi_set``."""
+    base = abi_name[:-3] if abi_name.endswith("Abi") else abi_name
+    file_name = f"{base[:1].upper()}{base[1:]}Abi.json"
+    try:
+        data = json.loads(_read_abi(abi_set, file_name))
+    except FileNotFoundError:
+        raise ValidationError(f"no bundled ABI named {abi_name!r} in set {abi_set!r}") from None
+    if isinstance(data, dict):
+        data = data.get("abi", [])
+    return list(data)
 
 
 def _type_of(param: dict[str, Any]) -> str:

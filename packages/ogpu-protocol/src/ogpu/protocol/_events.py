@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ogpu.chain._address import to_checksum
 from ogpu.chain.config import ChainConfig, ChainLike
 from ogpu.protocol import _abi
+from ogpu.types.errors import InvalidArgumentTypeError, ValidationError
+from ogpu.types.receipt import Receipt
 
-__all__ = ["decode_event", "event_topic"]
+__all__ = ["decode_event", "emitted_address", "event_topic"]
 
 
 def event_topic(name: str, *, contract: str = "Nexus", chain: ChainLike | int | None = None) -> str:
@@ -46,3 +49,25 @@ def decode_event(
             print(fields["task"], fields["source"])
     """
     return _abi.decode_event(_abi.event(ChainConfig.get_abi_set(chain), contract, name), log)
+
+
+def emitted_address(
+    receipt: Receipt, event_name: str, field: str, chain: ChainLike | int | None
+) -> str:
+    """The address in ``field`` of the ``event_name`` log the chain's Nexus emitted in
+    ``receipt`` (the new source or task of a publish)."""
+    if not isinstance(receipt, Receipt):
+        raise InvalidArgumentTypeError("receipt", "a Receipt", type(receipt).__name__)
+    ev = _abi.event(ChainConfig.get_abi_set(chain), "Nexus", event_name)
+    emitter = ChainConfig.get_contract_address("NEXUS", chain).lower()
+    for log in receipt.logs:
+        # Only the event the Nexus itself emitted counts: any contract called during the
+        # transaction can emit a log with the same topic (a forged address).
+        if not isinstance(log, dict) or str(log.get("address", "")).lower() != emitter:
+            continue
+        decoded = _abi.decode_event(ev, log)
+        if decoded is not None:
+            return to_checksum(decoded[field], argument=field)
+    raise ValidationError(
+        f"receipt {receipt.tx_hash} has no {event_name} event emitted by the Nexus ({emitter})"
+    )

@@ -42,8 +42,10 @@ __all__ = [
     "REVERT_REASONS",
     "RevertContext",
     "RevertInfo",
+    "decode_revert",
     "extract_revert",
     "map_revert",
+    "revert_mapper",
 ]
 
 _ERROR_STRING = bytes.fromhex("08c379a0")
@@ -274,3 +276,33 @@ def map_revert(info: RevertInfo, ctx: RevertContext) -> OGPUError:
     if known == "SourceInactive":
         return SourceInactiveError(ctx.source or ctx.lookup("source", ""))
     return TxRevertError(info.reason or "execution reverted (no reason)", info.data)
+
+
+def revert_mapper(ctx: RevertContext) -> Callable[[Any], OGPUError | None]:
+    """The executor's ``revert`` callback for ``ctx``: the typed error of a revert, else None."""
+
+    def mapper(error: Any) -> OGPUError | None:
+        info = extract_revert(error)
+        return None if info is None else map_revert(info, ctx)
+
+    return mapper
+
+
+def decode_revert(
+    exc: BaseException | Any, *, context: str | RevertContext, caller: str
+) -> OGPUError:
+    """Map a revert (exception, JSON-RPC error or message) to a typed error (not raised).
+
+    ``context`` is a :class:`RevertContext` or a free-form operation string such as
+    ``"Controller.cancelTask(0x...)"``; anything unmapped becomes ``TxRevertError(reason)``.
+    """
+    if isinstance(context, str):
+        lowered = context.lower()
+        kind = "source" if "source" in lowered else "task" if "task" in lowered else None
+        ctx = RevertContext(context, caller, owner_kind=kind)
+    else:
+        ctx = context
+    info = extract_revert(exc)
+    if info is None:
+        info = RevertInfo(str(exc))
+    return map_revert(info, ctx)

@@ -8,9 +8,9 @@ from typing import Any
 from ogpu.chain._address import check_amount
 from ogpu.chain.signer import Signer
 from ogpu.protocol._base import ChainArg, addr, vault_lookups, write
+from ogpu.protocol._events import emitted_address
 from ogpu.protocol._reads import Call, chain_time, read
 from ogpu.protocol._revert import RevertContext
-from ogpu.protocol.nexus import _extract
 from ogpu.types.enums import Role
 from ogpu.types.errors import InvalidArgumentTypeError, TaskExpiredError
 from ogpu.types.metadata import TaskParams
@@ -149,4 +149,4 @@ def extract_task_address(receipt: Receipt, *, chain: ChainArg = None) -> str:
     Only a ``TaskPublished`` log emitted by the chain's Nexus is accepted; logs with the same
     topic from any other address are ignored.
     """
-    return _extract(receipt, "TaskPublished", "task", chain)
+    return emitted_address(receipt, "TaskPublished", "task", chain)

@@ -8,10 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from ogpu.chain._address import check_amount
-from ogpu.chain.config import ChainConfig
 from ogpu.chain.signer import Signer
-from ogpu.protocol import _abi
 from ogpu.protocol._base import ChainArg, addr, singleton, vault_lookups, write
+from ogpu.protocol._events import emitted_address
 from ogpu.protocol._reads import Call, read
 from ogpu.protocol._revert import RevertContext
 from ogpu.types.enums import DeliveryMethod, Environment, Role
@@ -233,28 +232,10 @@ def get_sources(lower: int = 0, upper: int | None = None, *, chain: ChainArg = N
     return [str(i) for i in items]
 
 
-def _extract(receipt: Receipt, event_name: str, field: str, chain: ChainArg) -> str:
-    if not isinstance(receipt, Receipt):
-        raise InvalidArgumentTypeError("receipt", "a Receipt", type(receipt).__name__)
-    ev = _abi.event(ChainConfig.get_abi_set(chain), "Nexus", event_name)
-    emitter = singleton("NEXUS", chain).lower()
-    for log in receipt.logs:
-        # Only the event the Nexus itself emitted counts: any contract called during the
-        # transaction can emit a log with the same topic (a forged address).
-        if not isinstance(log, dict) or str(log.get("address", "")).lower() != emitter:
-            continue
-        decoded = _abi.decode_event(ev, log)
-        if decoded is not None:
-            return addr(decoded[field], field)
-    raise ValidationError(
-        f"receipt {receipt.tx_hash} has no {event_name} event emitted by the Nexus ({emitter})"
-    )
-
-
 def extract_source_address(receipt: Receipt, *, chain: ChainArg = None) -> str:
     """The new source's address from a :func:`publish_source` receipt (``SourcePublished``).
 
     Only a ``SourcePublished`` log emitted by the chain's Nexus is accepted; logs with the
     same topic from any other address are ignored.
     """
-    return _extract(receipt, "SourcePublished", "source", chain)
+    return emitted_address(receipt, "SourcePublished", "source", chain)

@@ -1,0 +1,315 @@
+"""Helpers for your own test suites against a running :class:`~ogpu_devnet.Devnet`.
+
+- :func:`use_devnet`: point the SDK (``ChainConfig`` and ``ogpu.ipfs``) at a devnet for the
+  duration of a ``with`` block, and restore everything afterwards;
+- :func:`roles` / :class:`Roles`: the devnet's funded accounts under role names (client,
+  provider, master, ...);
+- :class:`FaultProxy`: a loopback JSON-RPC proxy that counts the requests it forwards and
+  injects faults on chosen methods, with the words of the devnet's and the mock pinning
+  service's fault knobs (``latency``, ``fail_next``, ``respond_next``, ``drop_after``,
+  ``reset_faults``).
+
+Example (pytest; the ``devnet`` fixtures come from the ``ogpu_devnet`` plugin)::
+
+    from ogpu_devnet.testing import FaultProxy, use_devnet
+
+    @pytest.fixture
+    def sdk(devnet_isolated):
+        with use_devnet(devnet_isolated) as accounts:
+            yield accounts
+
+    def test_publish_survives_a_lost_answer(sdk, devnet_isolated):
+        with FaultProxy(devnet_isolated.rpc_url) as proxy, use_devnet(
+            devnet_isolated, rpc_url=proxy.url
+        ):
+            proxy.drop_after("eth_sendRawTransaction")
+            ...  # the SDK call under test
+        assert len(proxy.forwarded_raw) == 1
+
+The keys are the devnet's public test keys: never use them on a real network.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from ogpu_devnet.chain import DevAccount
+
+__all__ = ["FaultProxy", "Roles", "roles", "use_devnet"]
+
+_IPFS_ENV = ("OGPU_IPFS_PUBLISH_URL", "OGPU_IPFS_GATEWAY")
+_SINGLETONS = ("NEXUS", "CONTROLLER", "TERMINAL", "VAULT", "MANAGER")
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The devnet's funded accounts by role (each has ``address`` and ``private_key``).
+
+    ``deployer`` deployed the contracts; ``client`` publishes sources and tasks; ``provider``
+    and ``provider2`` answer them; ``master`` manages providers; ``other`` owns nothing (for
+    "not the owner" checks). ``accounts`` lists all of them in devnet order.
+    """
+
+    deployer: DevAccount
+    client: DevAccount
+    provider: DevAccount
+    master: DevAccount
+    other: DevAccount
+    provider2: DevAccount
+    accounts: tuple[DevAccount, ...]
+
+
+def roles(devnet: Any) -> Roles:
+    """The role accounts of ``devnet`` (accounts 0 to 5, in the order of :class:`Roles`)."""
+    accounts = tuple(devnet.accounts)
+    if len(accounts) < 6:
+        raise ValueError(f"a devnet with at least 6 accounts is needed, got {len(accounts)}")
+    deployer, client, provider, master, other, provider2 = accounts[:6]
+    return Roles(deployer, client, provider, master, other, provider2, accounts)
+
+
+@contextmanager
+def use_devnet(devnet: Any, *, rpc_url: str | None = None) -> Iterator[Roles]:
+    """Make ``devnet`` the SDK's current chain inside the block; restore the previous chain,
+    the devnet entry's RPC URL, contracts and IPFS endpoints, the ``OGPU_IPFS_*`` environment
+    variables and the nonce caches afterwards (also when the block raises).
+
+    ``rpc_url`` routes the SDK through another URL (e.g. a :class:`FaultProxy` in front of
+    the devnet). Yields the devnet's :func:`roles`.
+    """
+    from ogpu.chain import ChainConfig, ChainId, clear_all_nonce_caches
+
+    dev = ChainId.OGPU_DEVNET
+    previous = ChainConfig.get_current_chain()
+    saved_rpc = ChainConfig.get_rpc(dev)
+    saved_contracts = {name: ChainConfig.get_contract_address(name, dev) for name in _SINGLETONS}
+    saved_ipfs = (ChainConfig.get_ipfs_publish_url(dev), ChainConfig.get_ipfs_gateway_url(dev))
+    saved_env = {name: os.environ.get(name) for name in _IPFS_ENV}
+    os.environ["OGPU_IPFS_PUBLISH_URL"] = devnet.ipfs.publish_url
+    os.environ["OGPU_IPFS_GATEWAY"] = devnet.ipfs.gateway_url
+    try:
+        ChainConfig.configure(
+            dev,
+            rpc_url=rpc_url or devnet.rpc_url,
+            contracts=dict(devnet.contracts),
+            ipfs_publish_url=devnet.ipfs.publish_url,
+            ipfs_gateway_url=devnet.ipfs.gateway_url,
+        )
+        ChainConfig.set_chain(dev)
+        clear_all_nonce_caches()
+        yield roles(devnet)
+    finally:
+        clear_all_nonce_caches()
+        ChainConfig.reset_rpc(dev)
+        ChainConfig.configure(
+            dev,
+            contracts=saved_contracts,
+            ipfs_publish_url=saved_ipfs[0],
+            ipfs_gateway_url=saved_ipfs[1],
+        )
+        if saved_rpc != ChainConfig.get_rpc(dev):
+            ChainConfig.configure(dev, rpc_url=saved_rpc)
+        ChainConfig.set_chain(previous)
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class FaultProxy:
+    """A loopback JSON-RPC proxy in front of ``target`` that counts what it forwards and
+    injects faults on chosen methods.
+
+    Counting: ``count`` (HTTP requests received = round trips) and ``bodies`` (their raw
+    bodies); :meth:`reset` zeroes both. ``latency`` (seconds) delays every request.
+
+    Faults, consumed one per matching single (non-batch) call of ``method``:
+
+    - :meth:`drop_after`: forward, then close without answering (the node acted, the answer
+      is lost), as :meth:`ogpu_devnet.Devnet.drop_after`;
+    - :meth:`fail_next`: answer a JSON-RPC error without forwarding;
+    - :meth:`respond_next`: answer this result without forwarding;
+    - :meth:`inject` queues raw actions: ``"drop"`` (close without forwarding),
+      ``"forward_then_drop"``, ``"swallow"`` (a dummy 32-byte hash, not forwarded),
+      ``("error", code, message)``, ``("forward_then_error", code, message)``,
+      ``("result", value)``.
+
+    In a batch, calls of a method with a queued ``error`` or ``result`` action are forwarded
+    with the rest, and their entry in the answer is replaced (one action per matching call).
+    :meth:`reset_faults` forgets queued faults.
+
+    Every ``eth_sendRawTransaction`` that reached the node is recorded in ``forwarded_raw``;
+    every one the proxy saw (whatever its fate) in ``seen_raw``.
+    """
+
+    def __init__(self, target: str, *, latency: float = 0.0) -> None:
+        self.target = target
+        self.latency = latency
+        self.count = 0
+        self.bodies: list[bytes] = []
+        self.faults: dict[str, list[Any]] = {}
+        self.seen_raw: list[str] = []
+        self.forwarded_raw: list[str] = []
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with proxy._lock:
+                    proxy.count += 1
+                    proxy.bodies.append(body)
+                if proxy.latency:
+                    time.sleep(proxy.latency)
+                payload = json.loads(body)
+                action: Any = None
+                if isinstance(payload, list):
+                    self._answer(proxy._batch(body, payload))
+                    return
+                method = payload.get("method") if isinstance(payload, dict) else None
+                with proxy._lock:
+                    if method == "eth_sendRawTransaction":
+                        proxy.seen_raw.append(payload["params"][0])
+                    queue = proxy.faults.get(str(method))
+                    if queue:
+                        action = queue.pop(0)
+                if action == "drop":
+                    self.close_connection = True
+                    return
+                if action == "swallow":
+                    self._answer(
+                        {"jsonrpc": "2.0", "id": payload["id"], "result": "0x" + "00" * 32}
+                    )
+                    return
+                if isinstance(action, tuple) and action[0] == "forward_then_error":
+                    proxy._forward(body, method, payload)
+                    error = {"code": action[1], "message": action[2]}
+                    self._answer({"jsonrpc": "2.0", "id": payload["id"], "error": error})
+                    return
+                if isinstance(action, tuple) and action[0] == "error":
+                    error = {"code": action[1], "message": action[2]}
+                    self._answer({"jsonrpc": "2.0", "id": payload["id"], "error": error})
+                    return
+                if isinstance(action, tuple) and action[0] == "result":
+                    self._answer({"jsonrpc": "2.0", "id": payload["id"], "result": action[1]})
+                    return
+                answer = proxy._forward(body, method, payload)
+                if action == "forward_then_drop":
+                    self.close_connection = True
+                    return
+                self._answer_bytes(answer)
+
+            def _answer(self, obj: Any) -> None:
+                self._answer_bytes(json.dumps(obj).encode())
+
+            def _answer_bytes(self, answer: bytes) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def _forward(self, body: bytes, method: Any, payload: Any) -> bytes:
+        req = urllib.request.Request(
+            self.target, data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=60) as upstream:
+            answer: bytes = upstream.read()
+        if method == "eth_sendRawTransaction":
+            with self._lock:
+                self.forwarded_raw.append(payload["params"][0])
+        return answer
+
+    def _batch(self, body: bytes, payload: list[Any]) -> Any:
+        """Forward a batch, then apply queued ``error``/``result`` actions to its entries."""
+        answer = json.loads(self._forward(body, None, payload))
+        if not isinstance(answer, list):
+            return answer
+        by_id = {item.get("id"): item for item in answer if isinstance(item, dict)}
+        with self._lock:
+            for call in payload:
+                queue = self.faults.get(str(call.get("method")))
+                if not queue or not isinstance(queue[0], tuple):
+                    continue
+                if queue[0][0] not in ("error", "result"):
+                    continue
+                action = queue.pop(0)
+                item = by_id.get(call.get("id"))
+                if item is None:
+                    continue
+                item.pop("result", None)
+                item.pop("error", None)
+                if action[0] == "error":
+                    item["error"] = {"code": action[1], "message": action[2]}
+                else:
+                    item["result"] = action[1]
+        return answer
+
+    def inject(self, method: str, *actions: Any) -> None:
+        """Queue ``actions`` for the next calls of ``method``."""
+        with self._lock:
+            self.faults.setdefault(method, []).extend(actions)
+
+    def drop_after(self, method: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` reach the node, then the connection closes
+        before the answer (the caller cannot know the outcome)."""
+        self.inject(method, *["forward_then_drop"] * times)
+
+    def fail_next(
+        self, method: str, n: int = 1, code: int = -32000, message: str = "injected error"
+    ) -> None:
+        """Answer the next ``n`` calls of ``method`` with this JSON-RPC error (not forwarded)."""
+        self.inject(method, *[("error", code, message)] * n)
+
+    def respond_next(self, method: str, n: int = 1, result: Any = None) -> None:
+        """Answer the next ``n`` calls of ``method`` with ``result`` (not forwarded)."""
+        self.inject(method, *[("result", result)] * n)
+
+    def reset_faults(self) -> None:
+        """Forget every queued fault."""
+        with self._lock:
+            self.faults.clear()
+
+    def reset(self) -> None:
+        """Zero the request count and forget the recorded bodies."""
+        with self._lock:
+            self.count = 0
+            self.bodies.clear()
+
+    def close(self) -> None:
+        """Stop the proxy and free its port."""
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> FaultProxy:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,109 @@
+"""``ogpu_devnet.testing``: the SDK pointed at a devnet and back, role accounts, and the counting,
+fault-injecting JSON-RPC proxy, against the session devnet over real sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from typing import Any
+
+import pytest
+from ogpu.chain import ChainConfig, ChainId
+from ogpu.chain._rpc import RpcClient
+from ogpu.protocol import vault
+from ogpu.types import TxRpcError
+from ogpu_devnet.testing import FaultProxy, roles, use_devnet
+
+
+def _post(url: str, payload: Any) -> Any:
+    body = json.dumps(payload).encode()
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def test_use_devnet_points_the_sdk_at_the_devnet_and_restores_everything(devnet: Any) -> None:
+    dev = ChainId.OGPU_DEVNET
+    before = (
+        ChainConfig.get_current_chain(),
+        ChainConfig.get_rpc(dev),
+        ChainConfig.get_contract_address("NEXUS", dev),
+        ChainConfig.get_ipfs_publish_url(dev),
+        os.environ.get("OGPU_IPFS_PUBLISH_URL"),
+    )
+    with use_devnet(devnet) as accounts:
+        assert ChainConfig.get_current_chain() == dev
+        assert ChainConfig.get_rpc() == devnet.rpc_url
+        assert ChainConfig.get_contract_address("NEXUS") == devnet.contracts["NEXUS"]
+        assert os.environ["OGPU_IPFS_PUBLISH_URL"] == devnet.ipfs.publish_url
+        assert accounts.client.address == devnet.accounts[1].address
+        # the SDK reads the devnet's funded client through the configured chain
+        assert vault.get_balance_of(accounts.client.address) >= 0
+    after = (
+        ChainConfig.get_current_chain(),
+        ChainConfig.get_rpc(dev),
+        ChainConfig.get_contract_address("NEXUS", dev),
+        ChainConfig.get_ipfs_publish_url(dev),
+        os.environ.get("OGPU_IPFS_PUBLISH_URL"),
+    )
+    assert after == before
+
+
+def test_use_devnet_restores_after_an_error(devnet: Any) -> None:
+    previous = ChainConfig.get_current_chain()
+    with pytest.raises(KeyError), use_devnet(devnet):
+        raise KeyError("inside")
+    assert ChainConfig.get_current_chain() == previous
+
+
+def test_roles_are_distinct_funded_accounts(devnet: Any) -> None:
+    r = roles(devnet)
+    named = [r.deployer, r.client, r.provider, r.master, r.other, r.provider2]
+    assert len({a.address for a in named}) == 6
+    assert list(r.accounts[:6]) == named
+    for account in named:
+        balance = _post(
+            devnet.rpc_url,
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "eth_getBalance",
+                "params": [account.address, "latest"],
+            },
+        )
+        assert int(balance["result"], 16) > 10**18
+    assert r.client.private_key not in repr(r)
+
+
+def test_the_proxy_counts_and_injects_faults(devnet: Any) -> None:
+    with FaultProxy(devnet.rpc_url) as proxy:
+        client = RpcClient(proxy.url)
+        try:
+            assert int(client.request("eth_chainId", []), 16) == devnet.chain_id
+            assert proxy.count == 1
+            proxy.fail_next("eth_blockNumber", 1, -32602, "invalid argument")
+            with pytest.raises(TxRpcError) as info:
+                client.request("eth_blockNumber", [])
+            assert info.value.code == -32602
+            proxy.respond_next("eth_blockNumber", 1, "0x2a")
+            assert client.request("eth_blockNumber", []) == "0x2a"
+            proxy.fail_next("eth_gasPrice", 1, -32000, "busy")
+            proxy.reset_faults()
+            assert int(client.request("eth_gasPrice", []), 16) > 0
+            assert proxy.count == 4
+            proxy.reset()
+            assert proxy.count == 0 and proxy.bodies == []
+        finally:
+            client.close()
+
+
+def test_the_readme_example_a_lost_answer_sends_once(devnet_isolated: Any) -> None:
+    with (
+        FaultProxy(devnet_isolated.rpc_url) as proxy,
+        use_devnet(devnet_isolated, rpc_url=proxy.url) as accounts,
+    ):
+        proxy.drop_after("eth_sendRawTransaction")
+        vault.deposit(accounts.client.address, 10**15, signer=accounts.client.private_key)
+        assert vault.get_balance_of(accounts.client.address) >= 10**15
+    assert len(proxy.forwarded_raw) == 1
