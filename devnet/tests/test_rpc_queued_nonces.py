@@ -11,7 +11,7 @@ import pytest
 import requests
 from eth_account import Account
 from ogpu_devnet import Devnet
-from ogpu_devnet.chain import MAX_QUEUED_PER_SENDER
+from ogpu_devnet.chain import MAX_QUEUED_PER_SENDER, MAX_QUEUED_TOTAL
 from web3.exceptions import Web3RPCError
 
 MAX_FEE = 10 * 10**9
@@ -192,3 +192,32 @@ def test_web3_sees_a_queued_transaction_as_pending(devnet_isolated: Devnet, devn
     assert devnet_w3.eth.get_transaction_receipt(tx_hash)["status"] == 1
     with pytest.raises(Web3RPCError, match="nonce too low"):
         devnet_w3.eth.send_raw_transaction(filler)
+
+
+def test_queue_total_bound(devnet_isolated: Devnet) -> None:
+    """All senders together queue at most MAX_QUEUED_TOTAL future-nonce transactions."""
+    url, funder = devnet_isolated.rpc_url, devnet_isolated.accounts[0]
+    per_sender = MAX_QUEUED_PER_SENDER
+    senders = [Account.create() for _ in range(MAX_QUEUED_TOTAL // per_sender)]
+    n = _count(url, funder.address)
+    for k, acct in enumerate(senders):  # fund them (mined at once)
+        _send(url, _raw(funder.private_key, acct.address, n + k, value=10**18))
+    to = Account.create().address
+    for acct in senders:  # one batch per sender (the devnet's batch limit is below 1024)
+        batch = [
+            {"jsonrpc": "2.0", "id": k, "method": "eth_sendRawTransaction",
+             "params": [_raw(acct.key.hex(), to, 1 + k)]}
+            for k in range(per_sender)
+        ]  # fmt: skip
+        answers = requests.post(url, json=batch, timeout=60).json()
+        assert all("result" in a for a in answers), [a for a in answers if "error" in a][:2]
+    extra = Account.create()
+    _send(url, _raw(funder.private_key, extra.address, n + len(senders), value=10**18))
+    full = _rpc(url, "eth_sendRawTransaction", [_raw(extra.key.hex(), to, 1)])
+    assert full["error"]["code"] == -32000
+    assert full["error"]["message"] == (
+        f"txpool is full: {MAX_QUEUED_TOTAL} future-nonce transactions already queued"
+    )
+    _send(url, _raw(senders[0].key.hex(), to, 0))  # one gap fills: its 64 are mined
+    assert _count(url, senders[0].address) == 1 + per_sender
+    _send(url, _raw(extra.key.hex(), to, 1))  # room again
