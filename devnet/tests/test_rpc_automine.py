@@ -61,10 +61,11 @@ def test_pending_transactions_count_and_wait_for_evm_mine(
     assert _rpc(url, "eth_getTransactionReceipt", ["0x" + hashes[0].hex()])["result"] is None
     assert block_filter.get_new_entries() == []
 
-    # a nonce gap is refused, a pooled nonce at the same fees is no replacement (see
-    # test_rpc_replacement.py); the same transaction twice is "already known"
-    with pytest.raises(Web3RPCError, match="nonce too high"):
-        _transfer(w3, sender, to, base + 4)
+    # a nonce gap is queued (not pooled, not counted: test_rpc_queued_nonces.py), a pooled
+    # nonce at the same fees is no replacement (see test_rpc_replacement.py); the same
+    # transaction twice is "already known"
+    gap = _transfer(w3, sender, to, base + 4, value=7)
+    assert w3.eth.get_transaction_count(sender.address, "pending") == base + 3
     with pytest.raises(Web3RPCError, match="replacement transaction underpriced"):
         _transfer(w3, sender, to, base + 1, value=2)
     with pytest.raises(Web3RPCError, match="already known"):
@@ -74,20 +75,24 @@ def test_pending_transactions_count_and_wait_for_evm_mine(
     assert w3.eth.block_number == start + 1
     block = w3.eth.get_block(start + 1)
     assert [bytes(h) for h in block["transactions"]] == hashes  # one block, arrival order
+    assert _rpc(url, "eth_getTransactionReceipt", ["0x" + gap.hex()])["result"] is None
     for tx_hash in hashes:
         receipt = w3.eth.get_transaction_receipt(tx_hash)
         assert receipt["status"] == 1 and receipt["blockNumber"] == start + 1
     assert w3.eth.get_transaction_count(sender.address) == base + 3
     assert [bytes(h) for h in block_filter.get_new_entries()] == [bytes(block["hash"])]
 
-    # still off: the next transaction waits too, then turning auto-mining on mines it
+    # still off: the next transaction waits too (and the queued one behind it joins the
+    # pool), then turning auto-mining on mines them
     tx_hash = _transfer(w3, sender, to, base + 3)
+    assert w3.eth.get_transaction_count(sender.address, "pending") == base + 5
     assert w3.eth.block_number == start + 1
     assert _rpc(url, "anvil_setAutomine", [True]) == {"jsonrpc": "2.0", "id": 1, "result": None}
     assert w3.eth.block_number == start + 2
     assert w3.eth.get_transaction_receipt(tx_hash)["blockNumber"] == start + 2
+    assert w3.eth.get_transaction_receipt(gap)["blockNumber"] == start + 2
     # and from now on every transaction is mined at once again
-    tx_hash = _transfer(w3, sender, to, base + 4)
+    tx_hash = _transfer(w3, sender, to, base + 5)
     assert w3.eth.get_transaction_receipt(tx_hash)["blockNumber"] == start + 3
 
 

@@ -1,14 +1,16 @@
 """The devnet chain: a py-evm chain (built through eth-tester's PyEVMBackend) driven like a node.
 
 Every transaction is mined into its own block as soon as it arrives (anvil's default; with
-auto-mining off, transactions wait in a pool until the next mined block), all execution is
+auto-mining off, transactions wait in a pool until the next mined block; a future nonce waits
+in a geth-style "queued" set until its gap fills), all execution is
 serialised by one lock, and the chain is deterministic: the same funded accounts
 (anvil's well-known test mnemonic) and, because account 0 deploys the protocol first on a fresh
 chain, the same contract addresses on every start.
 
 Persistence (``state_dir``) is a *journal*: every state-changing operation (raw transactions with
 the timestamp of the block they were mined in, blocks mined from the pool, empty blocks, time
-controls, snapshots and reverts) is appended as one JSON line to ``journal.jsonl``; ``chain.json`` holds the genesis
+controls, snapshots and reverts; queued future-nonce transactions once they are mined, never
+while they wait) is appended as one JSON line to ``journal.jsonl``; ``chain.json`` holds the genesis
 parameters. On start the journal is replayed against a fresh genesis with the recorded block
 timestamps and deterministic ``prevrandao`` values, which reproduces the chain block for block
 (same hashes). Replay costs roughly the original execution time.
@@ -65,6 +67,11 @@ _LOG_CACHE_BLOCKS = 4096
 _CALL_VM_REUSE = 5000  # calls one cached call VM serves before a fresh one (bounded caches)
 REPLACEMENT_PRICE_BUMP = 10
 """Percent by which a replacement must raise both fee caps (geth's and anvil's default)."""
+MAX_QUEUED_PER_SENDER = 64
+"""Future-nonce transactions one sender may keep queued (geth's ``--txpool.accountqueue``)."""
+MAX_QUEUED_TOTAL = 1024
+"""Future-nonce transactions all senders together may keep queued (geth's
+``--txpool.globalqueue``)."""
 
 
 # --------------------------------------------------------------------------- errors
@@ -295,6 +302,9 @@ class DevnetChain:
         self._replaying = False
         self._automine = True
         self._pool: list[tuple[bytes, Any]] = []  # (raw, decoded) waiting while automine is off
+        # Future-nonce transactions (geth's txpool "queued"): sender -> nonce -> (raw, decoded).
+        # Never journaled: only what they become once mined is (see send_raw_transaction).
+        self._queued: dict[bytes, dict[int, tuple[bytes, Any]]] = {}
         self._call_vm_cache: tuple[Any, Any, int] | None = None  # (header, VM, uses)
         self._call_header_cache: tuple[tuple[Any, ...], Any] | None = None
         self.meta: dict[str, Any] = {}
@@ -484,16 +494,16 @@ class DevnetChain:
             raise InvalidParamsError("invalid transaction signature") from None
         return tx
 
-    def _apply_raw(self, raw: bytes, timestamp: int) -> bytes:
+    def _apply_raw(self, raw: bytes, timestamp: int, tx: Any = None) -> bytes:
         from eth_utils.exceptions import ValidationError as EVMValidationError
 
-        tx = self._decode_raw(raw)
-        expected = int(self._chain.get_vm().state.get_nonce(tx.sender))
+        if tx is None:
+            tx = self._decode_raw(raw)
+        expected = self._state_nonce(bytes(tx.sender))
         if tx.nonce != expected:
             kind = "low" if tx.nonce < expected else "high"
             raise TransactionRejectedError(
                 f"nonce too {kind}: next nonce {expected}, tx nonce {tx.nonce}"
-                + (" (the devnet queues no future nonces)" if kind == "high" else "")
             )
         self._chain.header = self._chain.header.copy(timestamp=timestamp)
         try:
@@ -548,23 +558,99 @@ class DevnetChain:
 
         With auto-mining on (the default) it is executed and mined in its own block at once; a
         transaction that reverts is still mined (status 0), as anvil and geth do. With
-        auto-mining off it waits in the pool (its nonce must be the sender's next pending nonce)
-        until :meth:`mine` (``evm_mine``) or turning auto-mining back on includes it; one that
-        reuses the nonce of a pooled transaction from the same sender replaces it, in its
-        place, if it raises both fee caps by 10 % (else "replacement transaction underpriced").
+        auto-mining off it waits in the pool until :meth:`mine` (``evm_mine``) or turning
+        auto-mining back on includes it; one that reuses the nonce of a pooled transaction
+        from the same sender replaces it, in its place, if it raises both fee caps by 10 %
+        (else "replacement transaction underpriced").
+
+        A transaction whose nonce is above the sender's next (pending) nonce is *queued*, as
+        geth's txpool does: its hash is answered, ``eth_getTransactionByHash`` shows it with
+        ``blockNumber`` null, the ``pending`` transaction count ignores it, and it is executed
+        (auto-mining on: each in its own block, right after the one that fills the gap) or
+        moved into the pool (auto-mining off) once every lower nonce is there. Queued
+        transactions are replaced by nonce under the same 10 % rule, bounded by
+        :data:`MAX_QUEUED_PER_SENDER` and :data:`MAX_QUEUED_TOTAL` ("txpool is full"), dropped
+        by a snapshot revert, and not journaled until mined (a restart forgets them).
         """
         with self.lock:
             if not self._automine:
                 return self._add_to_pool(raw)
-            saved = (self._offset, self._next_timestamp)
-            ts = self._timestamp_for_next_block(consume=True)
-            try:
-                tx_hash = self._apply_raw(raw, ts)
-            except DevnetError:
-                self._offset, self._next_timestamp = saved
-                raise
-            self._record("tx", raw=raw.hex(), ts=ts)
+            tx = self._decode_raw(raw)
+            sender = bytes(tx.sender)
+            queued = self._queued.get(sender, {})
+            if int(tx.nonce) in queued or int(tx.nonce) > self._state_nonce(sender):
+                return self._queue(raw, tx)
+            tx_hash = self._mine_sent(raw, tx)
+            self._promote(sender)
             return tx_hash
+
+    def _state_nonce(self, sender: bytes) -> int:
+        return int(self._chain.get_vm().state.get_nonce(sender))
+
+    def _mine_sent(self, raw: bytes, tx: Any) -> bytes:
+        """Execute and mine one transaction in its own block now, and journal it."""
+        saved = (self._offset, self._next_timestamp)
+        ts = self._timestamp_for_next_block(consume=True)
+        try:
+            tx_hash = self._apply_raw(raw, ts, tx)
+        except DevnetError:
+            self._offset, self._next_timestamp = saved
+            raise
+        self._record("tx", raw=raw.hex(), ts=ts)
+        return tx_hash
+
+    def _check_funds(self, tx: Any) -> None:
+        cost = int(tx.gas) * _fee_cap(tx)
+        if cost + int(tx.value) > int(self._chain.get_vm().state.get_balance(tx.sender)):
+            raise TransactionRejectedError("insufficient funds for gas * price + value")
+
+    def _queue(self, raw: bytes, tx: Any) -> bytes:
+        """Keep a future-nonce transaction (or replace a queued one at its nonce)."""
+        sender, nonce = bytes(tx.sender), int(tx.nonce)
+        queued = self._queued.get(sender, {})
+        old = queued.get(nonce)
+        if old is not None:
+            if bytes(old[1].hash) == bytes(tx.hash):
+                raise TransactionRejectedError("already known")
+            _check_replacement_fees(old[1], tx)
+        elif len(queued) >= MAX_QUEUED_PER_SENDER:
+            raise TransactionRejectedError(
+                f"txpool is full: {MAX_QUEUED_PER_SENDER} future-nonce transactions already "
+                f"queued for {to_checksum_address(sender)} (fill the nonce gap first)"
+            )
+        elif sum(len(q) for q in self._queued.values()) >= MAX_QUEUED_TOTAL:
+            raise TransactionRejectedError(
+                f"txpool is full: {MAX_QUEUED_TOTAL} future-nonce transactions already queued"
+            )
+        self._check_funds(tx)
+        self._queued.setdefault(sender, {})[nonce] = (raw, tx)
+        return bytes(tx.hash)
+
+    def _promote(self, sender: bytes) -> None:
+        """Move the sender's queued transactions whose nonce gap is filled on: mined one per
+        block (auto-mining on) or appended to the pool (off). One that can no longer be
+        executed (funds) is dropped, as geth drops it; the ones above it stay queued."""
+        queued = self._queued.get(sender)
+        while queued:
+            expected = (
+                self._state_nonce(sender) if self._automine else self.get_nonce(sender, "pending")
+            )
+            for stale in [n for n in queued if n < expected]:
+                del queued[stale]
+            entry = queued.pop(expected, None)
+            if entry is None:
+                break
+            raw, tx = entry
+            try:
+                if self._automine:
+                    self._mine_sent(raw, tx)
+                else:
+                    self._check_funds(tx)
+                    self._pool.append((raw, tx))
+            except DevnetError:
+                break
+        if not queued:
+            self._queued.pop(sender, None)
 
     def _add_to_pool(self, raw: bytes) -> bytes:
         tx = self._decode_raw(raw)
@@ -581,19 +667,18 @@ class DevnetChain:
         )
         if slot is None:
             expected = self.get_nonce(sender, "pending")
-            if tx.nonce != expected:
-                kind = "low" if tx.nonce < expected else "high"
+            if int(tx.nonce) > expected or int(tx.nonce) in self._queued.get(sender, {}):
+                return self._queue(raw, tx)
+            if tx.nonce < expected:
                 raise TransactionRejectedError(
-                    f"nonce too {kind}: next pending nonce {expected}, tx nonce {tx.nonce}"
-                    + (" (the devnet queues no future nonces)" if kind == "high" else "")
+                    f"nonce too low: next pending nonce {expected}, tx nonce {tx.nonce}"
                 )
         else:
             _check_replacement_fees(self._pool[slot][1], tx)
-        cost = int(tx.gas) * _fee_cap(tx)
-        if cost + int(tx.value) > int(self._chain.get_vm().state.get_balance(tx.sender)):
-            raise TransactionRejectedError("insufficient funds for gas * price + value")
+        self._check_funds(tx)
         if slot is None:
             self._pool.append((raw, tx))
+            self._promote(sender)
         else:  # the replacement takes the pooled transaction's place (and nonce)
             self._pool[slot] = (raw, tx)
         return bytes(tx.hash)
@@ -627,12 +712,22 @@ class DevnetChain:
             return [tx for _, tx in self._pool]
 
     def pending_transaction(self, tx_hash: bytes) -> Any | None:
-        """A transaction waiting in the pool, or None."""
+        """A transaction waiting in the pool or queued behind a nonce gap, or None."""
         with self.lock:
             for _, tx in self._pool:
                 if bytes(tx.hash) == tx_hash:
                     return tx
+            for queued in self._queued.values():
+                for _, tx in queued.values():
+                    if bytes(tx.hash) == tx_hash:
+                        return tx
             return None
+
+    def queued_transactions(self) -> list[Any]:
+        """The future-nonce transactions waiting for their nonce gap to fill, by sender and
+        nonce."""
+        with self.lock:
+            return [q[n][1] for q in self._queued.values() for n in sorted(q)]
 
     def send_transaction(self, tx: dict[str, Any]) -> bytes:
         """Sign ``tx`` with the key of its funded ``from`` account, then send it."""
@@ -730,6 +825,7 @@ class DevnetChain:
             self._offset = snap.offset
             self._next_timestamp = snap.next_timestamp
             self._pool = []  # their nonces and funds belong to the abandoned chain
+            self._queued = {}
             self._record("revert", id=snapshot_id)
             head = self.block_number()
             for listener in self._revert_listeners:

@@ -432,7 +432,8 @@ def test_stale_cache_never_replaces_another_senders_pending_transaction(
 
 def test_receipt_timeout_then_recovery(net: Any, fault_proxy: Any) -> None:
     """A node that loses the tx: TxReceiptTimeoutError names the hash; the next intent still
-    lands at the right nonce (the cache is corrected by the node's "nonce too high")."""
+    lands at the right nonce: the timeout drops the nonce cache (a node queues a future nonce
+    behind the gap, as geth does, so signing after the lost nonce would never mine)."""
     source = net.publish_source()
     net.fund_client()
     client = net.client
@@ -450,8 +451,10 @@ def test_receipt_timeout_then_recovery(net: Any, fault_proxy: Any) -> None:
     _assert_names_the_transaction(err.value, fault_proxy.seen_raw[0], start, client.private_key)
     assert fault_proxy.forwarded_raw == []
     assert _mined_nonce(net, client.address) == start  # nothing reached the chain
-    receipt = controller.publish_task(params, signer=client.private_key)
+    assert NonceManager.get_cached_nonce(client.address) is None  # re-read next time
+    receipt = controller.publish_task(params, signer=client.private_key, receipt_timeout=30)
     assert receipt.status == 1
+    assert _tx_nonce(fault_proxy.seen_raw[-1]) == start  # the lost nonce, not the one after
     assert _mined_nonce(net, client.address) == start + 1
     assert source.get_task_count() == 1
 

@@ -44,7 +44,8 @@ Guarantees:
 - Every error raised after signing carries ``tx_hash`` (the last signed version of the
   intent) and ``nonce`` as attributes and in its message (see
   :meth:`ogpu.types.errors.TxError.attach_transaction`); the nonce cache is then dropped so
-  the next intent re-reads the node's pending count.
+  the next intent re-reads the node's pending count (also after a receipt timeout: a node that
+  lost the transaction would queue the next nonce behind the gap for ever).
 - Reverts from the estimate, the send or the receipt (replayed as ``eth_call`` at the parent
   block) are handed to the caller's ``revert`` callback, which maps them to typed errors
   (:mod:`ogpu.protocol` passes its revert decoding; this module knows no contract).
@@ -372,6 +373,10 @@ def transact(
                 raise
         return _finish(client, intent, call, gas, revert, operation, receipt_timeout, deadline)
     except OGPUError as exc:
+        if isinstance(exc, TxReceiptTimeoutError):
+            # The node may have lost it: a node queues a later nonce behind the gap for ever
+            # (geth's txpool "queued"), so the next intent re-reads the pending count.
+            NonceManager.reset_nonce(sender, handle)
         intent.attach(exc)
         raise
     except Exception as exc:
