@@ -141,8 +141,9 @@ class Source(_Entity):
         return self._build_snapshot(self._read(*self._snapshot_calls()))
 
     def get_task_snapshots(self, lower: int = 0, upper: int | None = None) -> list[TaskSnapshot]:
-        """Snapshots of the source's tasks ``[lower, upper)``: at most 3 round trips in total
-        (count, task list, all snapshots), all pinned to one block."""
+        """Snapshots of the source's tasks ``[lower, upper)``, all pinned to one block: the
+        count, the task list, then every snapshot's calls in batches of the RPC client's batch
+        cap (500 calls by default: 250 tasks = 6 round trips in all)."""
         items, block = self._page("getTaskCount", "getTasks", "tasks", lower, upper)
         tasks = [entity("Task", a, self._chain) for a in items]
         return _snapshots(tasks, self._chain, block)

@@ -167,7 +167,8 @@ class Task(_Entity):
     def get_response_snapshots(
         self, lower: int = 0, upper: int | None = None
     ) -> list[ResponseSnapshot]:
-        """Snapshots of the task's responses: at most 3 round trips in total, one block."""
+        """Snapshots of the task's responses, one block: the count, the responses, then the
+        snapshots' calls in batches of the batch cap (3 round trips for a few hundred)."""
         items, block = self._page("getResponsesOf", lower, upper)
         responses = [entity("Response", a, self._chain) for a in items]
         return _snapshots(responses, self._chain, block)
