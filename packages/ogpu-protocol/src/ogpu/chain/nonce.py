@@ -49,6 +49,9 @@ class _Entry:
     #: Bumped whenever ``next_nonce`` is dropped: a pending count read before the lock was
     #: taken can only seed an empty cache if nothing was dropped since it was read.
     epoch: int = 0
+    #: The JSON-RPC endpoint the cached nonce was learnt from: another endpoint for the same
+    #: chain id (a restarted or different node, a devnet of the same id) starts afresh.
+    rpc_url: str | None = None
 
     def drop(self) -> None:
         self.next_nonce = None
@@ -110,7 +113,8 @@ class NonceSlot:
 
 
 class NonceManager:
-    """Process-wide nonce cache keyed by (chain id, address)."""
+    """Process-wide nonce cache keyed by (chain id, address), valid for the RPC endpoint it was
+    learnt from (a different endpoint for the chain starts from the node's pending count)."""
 
     _lock = threading.Lock()
     _entries: dict[tuple[int, str], _Entry] = {}
@@ -130,15 +134,29 @@ class NonceManager:
         """Exclusive access to ``address``'s nonce on ``chain`` (for sign + send)."""
         handle = ChainConfig.resolve(chain)
         entry = cls._entry(handle.value, address)
+        client = ChainConfig.rpc_client(handle)
         with entry.lock:
-            yield NonceSlot(entry, to_checksum(address), ChainConfig.rpc_client(handle))
+            if entry.rpc_url != client.url:
+                # A nonce learnt from another node is no evidence about this one: signing
+                # above its pending count would queue the transaction behind a gap for ever.
+                if entry.rpc_url is not None:
+                    entry.drop()
+                entry.rpc_url = client.url
+            yield NonceSlot(entry, to_checksum(address), client)
 
     @classmethod
     def epoch(cls, address: str, chain: ChainLike | int | None = None) -> int:
         """A counter bumped whenever ``address``'s cache is dropped (pass it, with a pending
         count read after it, to :meth:`NonceSlot.observe`). No I/O."""
         handle = ChainConfig.resolve(chain)
-        return cls._entry(handle.value, address).epoch
+        entry = cls._entry(handle.value, address)
+        url = ChainConfig.rpc_client(handle).url
+        with entry.lock:
+            if entry.rpc_url != url:  # the endpoint changed: drop before the batch reads it
+                if entry.rpc_url is not None:
+                    entry.drop()
+                entry.rpc_url = url
+            return entry.epoch
 
     @classmethod
     def get_cached_nonce(cls, address: str, chain: ChainLike | int | None = None) -> int | None:
