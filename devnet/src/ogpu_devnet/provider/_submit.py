@@ -58,28 +58,7 @@ def submit_response(
     call = nexus.functions.submitResponse(
         (w3.to_checksum_address(task), provider.address, data, int(payment))
     )
-    try:
-        with NonceManager.hold(provider.address, chain) as slot:
-            nonce = slot.chain_pending()  # re-read: cheap, and immune to snapshots/reverts
-            tx: dict[str, Any] = dict(
-                call.build_transaction(
-                    TxParams(
-                        {"from": provider.address, "nonce": Nonce(nonce), "chainId": chain.value}
-                    )
-                )
-            )
-            signed = provider.sign_transaction(tx)
-            tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-            slot.commit(nonce)
-        receipt = w3.eth.wait_for_transaction_receipt(
-            tx_hash, timeout=receipt_timeout, poll_latency=0.02
-        )
-    except ContractLogicError as exc:
-        raise SubmitError(task, f"reverted: {exc.message or exc}") from None
-    except (Web3Exception, OSError, ValueError) as exc:
-        raise SubmitError(task, f"{type(exc).__name__}: {exc}") from None
-    if receipt["status"] != 1:
-        raise SubmitError(task, f"transaction {tx_hash.to_0x_hex()} reverted")
+    tx_hash, receipt = _send(w3, chain, provider, call, receipt_timeout, task, "")
     events = nexus.events.ResponseSubmitted().process_receipt(receipt, errors=DISCARD)
     if not events:
         raise SubmitError(task, "the receipt has no ResponseSubmitted event")
@@ -113,9 +92,25 @@ def set_provider_data(
         abi=ChainConfig.load_abi("Terminal", chain),
     )
     call = terminal.functions[name](text)
+    tx_hash, _ = _send(w3, chain, provider, call, receipt_timeout, "-", name)
+    return str(tx_hash.to_0x_hex())
+
+
+def _send(
+    w3: Any,
+    chain: ChainLike,
+    provider: LocalAccount,
+    call: Any,
+    receipt_timeout: float,
+    task: str,
+    name: str,
+) -> tuple[Any, Any]:
+    """Sign ``call`` as ``provider`` at the node's pending nonce, send it and wait for its
+    receipt; every failure is a :class:`SubmitError` about ``task``, prefixed by ``name``."""
+    label, colon = (f"{name} ", f"{name}: ") if name else ("", "")
     try:
         with NonceManager.hold(provider.address, chain) as slot:
-            nonce = slot.chain_pending()
+            nonce = slot.chain_pending()  # re-read: cheap, and immune to snapshots/reverts
             tx: dict[str, Any] = dict(
                 call.build_transaction(
                     TxParams(
@@ -130,9 +125,9 @@ def set_provider_data(
             tx_hash, timeout=receipt_timeout, poll_latency=0.02
         )
     except ContractLogicError as exc:
-        raise SubmitError("-", f"{name} reverted: {exc.message or exc}") from None
+        raise SubmitError(task, f"{label}reverted: {exc.message or exc}") from None
     except (Web3Exception, OSError, ValueError) as exc:
-        raise SubmitError("-", f"{name}: {type(exc).__name__}: {exc}") from None
+        raise SubmitError(task, f"{colon}{type(exc).__name__}: {exc}") from None
     if receipt["status"] != 1:
-        raise SubmitError("-", f"{name} transaction {tx_hash.to_0x_hex()} reverted")
-    return str(tx_hash.to_0x_hex())
+        raise SubmitError(task, f"{label}transaction {tx_hash.to_0x_hex()} reverted")
+    return tx_hash, receipt
