@@ -13,7 +13,7 @@ from eth_account.signers.local import LocalAccount
 from ogpu.chain import ChainConfig, check_amount, resolve_signer, to_checksum
 from ogpu.client._checks import check_seconds
 from ogpu.ipfs import IPFSTimeoutError, publish_to_ipfs
-from ogpu.protocol import Response, Source, Task, chain_time, controller, nexus, terminal
+from ogpu.protocol import Response, Source, Task, controller, nexus, terminal
 from ogpu.types import (
     DeliveryMethod,
     Environment,
@@ -355,10 +355,6 @@ def publish_task(
             raise PublishTimeoutError(total_timeout, stage)
         return left
 
-    def refuse_if_expired() -> None:
-        if expiry <= chain_time():
-            raise TaskExpiredError("", expiry)
-
     # One round trip: everything the chain would reject the task for, before the upload.
     _preflight_task(source, str(account.address), expiry, payment)
     budget = remaining("ipfs upload")
@@ -388,8 +384,7 @@ def publish_task(
                 receipt_timeout=receipt_timeout if budget is None else min(receipt_timeout, budget),
                 deadline=deadline,
                 budget=total_timeout,
-                before_send=refuse_if_expired,
-                check_expiry=False,  # refuse_if_expired is the same check (one chain read)
+                check_expiry=True,  # again right before signing (no extra round trip)
             )
         except TxReceiptTimeoutError as exc:
             if deadline is not None and total_timeout is not None and time.monotonic() >= deadline:

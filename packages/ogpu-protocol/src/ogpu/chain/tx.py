@@ -5,7 +5,10 @@ Guarantees:
 - EIP-1559 (type 2) when the latest block has ``baseFeePerGas``, legacy otherwise.
 - Gas = estimate x :data:`GAS_MARGIN` (capped at the block gas limit).
 - Sign + send happen under the per-address nonce lock (:meth:`NonceManager.hold`), so
-  threads sharing a key get consecutive nonces; receipts are awaited outside the lock.
+  threads sharing a key get consecutive nonces; receipts are awaited outside the lock. Nothing
+  else makes a round trip under the lock when all goes well: a ``check_time`` hook (e.g. a
+  task's expiry) gets the latest block's timestamp read by the first round trip, re-read under
+  the lock only if that answer is older than :data:`BLOCK_FRESH` seconds.
 - The first round trip (chain id, fees, gas estimate) also reads the sender's pending
   transaction count; the nonce is the larger of it and the cached next nonce
   (:meth:`NonceSlot.observe`). So a stale cache (another process sent from the key) never
@@ -96,6 +99,7 @@ from ogpu.types.errors import (
 from ogpu.types.receipt import Receipt
 
 __all__ = [
+    "BLOCK_FRESH",
     "FEE_BASE_MULTIPLE",
     "FEE_TIP_ALLOWANCE",
     "GAS_MARGIN",
@@ -111,6 +115,9 @@ log = logging.getLogger("ogpu.tx")
 GAS_MARGIN = 1.25
 #: Seconds to wait for the hash of a send whose outcome is unknown before giving up.
 OUTCOME_WAIT = 20.0
+#: How old (seconds) the first round trip's latest block may be when ``check_time`` runs under
+#: the nonce lock; an older one (a long wait for the lock) is re-read first.
+BLOCK_FRESH = 1.0
 
 
 def _raise_revert(error: Any, revert: RevertMapper) -> None:
@@ -228,6 +235,8 @@ class _Prelude:
     pending: Any
     #: :meth:`NonceManager.epoch` of the sender, read right before the batch.
     epoch: int
+    #: ``time.monotonic()`` when the batch was answered.
+    read_at: float
 
 
 def _prelude(
@@ -273,7 +282,24 @@ def _prelude(
             if attempts <= max_retries:
                 time.sleep(min(0.2 * 2**attempts, 2.0))
                 continue
-        return _Prelude(chain_id_raw, block, tip_raw, price_raw, estimate, pending_raw, epoch)
+        return _Prelude(
+            chain_id_raw, block, tip_raw, price_raw, estimate, pending_raw, epoch, time.monotonic()
+        )
+
+
+def _chain_time(client: RpcClient, pre: _Prelude) -> int:
+    """The chain's time (latest block timestamp): the first round trip's block while it is at
+    most :data:`BLOCK_FRESH` seconds old, else (or if that read failed) read again."""
+    block = pre.block
+    if not (
+        isinstance(block, dict)
+        and isinstance(block.get("timestamp"), str)
+        and time.monotonic() - pre.read_at <= BLOCK_FRESH
+    ):
+        block = client.request("eth_getBlockByNumber", ["latest", False])
+        if not isinstance(block, dict) or not isinstance(block.get("timestamp"), str):
+            raise TxRpcError(f"eth_getBlockByNumber('latest') answered {block!r}, not a block")
+    return hex_int(block["timestamp"])
 
 
 def transact(
@@ -291,6 +317,7 @@ def transact(
     budget: float | None = None,
     before_send: Callable[[], None] | None = None,
     max_tx_fee: int | None = None,
+    check_time: Callable[[int], None] | None = None,
 ) -> Receipt:
     """Execute one contract call as a transaction and return its :class:`Receipt`.
 
@@ -300,7 +327,9 @@ def transact(
     ``deadline`` (``time.monotonic()`` based) bounds the whole operation: if it passes before
     broadcasting, :class:`PublishTimeoutError` (``budget``, ``"pre-transaction"``) is raised and
     nothing is sent. ``before_send`` runs under the nonce lock right before signing (a last
-    chance to refuse, e.g. an expiry that has just passed).
+    chance to refuse). ``check_time`` runs there too, with the chain's time (the latest block's
+    timestamp from the first round trip, re-read if older than :data:`BLOCK_FRESH` s): raise
+    to refuse (e.g. a task whose expiry has just passed), without an extra round trip.
 
     ``max_tx_fee`` (wei) caps ``gas x fee per gas`` (default ``OGPU_MAX_TX_FEE_WEI`` or
     :data:`MAX_TX_FEE`): a higher suggestion raises :class:`FeeTooHighError` before signing.
@@ -347,6 +376,8 @@ def transact(
         with NonceManager.hold(sender, handle) as slot:
             if deadline is not None and time.monotonic() > deadline:
                 raise PublishTimeoutError(budget or 0.0, "pre-transaction")
+            if check_time is not None:
+                check_time(_chain_time(client, pre))
             if before_send is not None:
                 before_send()
             if isinstance(pre.pending, RpcErrorObject):
@@ -530,7 +561,7 @@ def _finish(
     deadline: float | None,
 ) -> Receipt:
     """Await the receipt of the intent; decode a revert at mining."""
-    receipt = _wait(client, intent.hashes, receipt_timeout, deadline, intent.tx_hash)
+    receipt, latest = _wait(client, intent.hashes, receipt_timeout, deadline, intent.tx_hash)
     intent.tx_hash = str(receipt.get("transactionHash") or intent.tx_hash)
     if hex_int(receipt.get("status", "0x1")) == 0:
         number = hex_int(receipt["blockNumber"])
@@ -541,7 +572,12 @@ def _finish(
             _raise_revert(exc, revert)
         raise TxRevertError(f"transaction {receipt['transactionHash']} reverted (no reason)")
     timestamp = 0
-    for attempt in range(4):  # a lagging replica may not know the receipt's block yet
+    if isinstance(latest, dict) and latest.get("hash") == receipt.get("blockHash"):
+        attempts = 0  # the receipt's block is the latest one, read in the same round trip
+        timestamp = hex_int(latest.get("timestamp", "0x0"))
+    else:
+        attempts = 4
+    for attempt in range(attempts):  # a lagging replica may not know the receipt's block yet
         try:
             blk = client.request("eth_getBlockByNumber", [receipt["blockNumber"], False])
         except TxRpcError:
@@ -561,20 +597,25 @@ def _wait(
     timeout: float,
     deadline: float | None,
     reported: str | None = None,
-) -> dict[str, Any]:
-    """The first mined receipt among ``hashes`` (all versions of one intent at one nonce)."""
+) -> tuple[dict[str, Any], Any]:
+    """The first mined receipt among ``hashes`` (all versions of one intent at one nonce), and
+    the latest block read in the same round trip (raw: its timestamp is the receipt's when it
+    is the receipt's block)."""
     limit = time.monotonic() + timeout
     if deadline is not None:
         limit = min(limit, deadline)
     delay = 0.02
     while True:
         try:
-            answers = client.batch([("eth_getTransactionReceipt", [h]) for h in hashes])
+            *answers, latest = client.batch(
+                [("eth_getTransactionReceipt", [h]) for h in hashes]
+                + [("eth_getBlockByNumber", ["latest", False])]
+            )
         except RpcTransportError:
-            answers = []
+            answers, latest = [], None
         for answer in answers:
             if isinstance(answer, dict) and answer.get("blockNumber"):
-                return answer
+                return answer, latest
         if time.monotonic() >= limit:
             raise TxReceiptTimeoutError(reported or hashes[-1], timeout)
         time.sleep(delay)

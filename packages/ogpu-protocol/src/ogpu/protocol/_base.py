@@ -50,10 +50,12 @@ def write(
     deadline: float | None = None,
     budget: float | None = None,
     before_send: Callable[[], None] | None = None,
+    check_time: Callable[[int], None] | None = None,
 ) -> Receipt:
     """Resolve the signer, encode ``contract.name(*args)`` and execute it.
 
-    ``ctx`` builds the revert context from the sender address.
+    ``ctx`` builds the revert context from the sender address; ``before_send`` and
+    ``check_time`` are :func:`ogpu.chain.tx.transact`'s last checks before signing.
     """
     account = resolve_signer(signer, role)
     handle = ChainConfig.resolve(chain)
@@ -70,6 +72,7 @@ def write(
         deadline=deadline,
         budget=budget,
         before_send=before_send,
+        check_time=check_time,
     )
 
 

@@ -32,6 +32,7 @@ def transact(
     budget: float | None = None,
     before_send: Callable[[], None] | None = None,
     max_tx_fee: int | None = None,
+    check_time: Callable[[int], None] | None = None,
 ) -> Receipt:
     """:func:`ogpu.chain.tx.transact` with reverts mapped to typed errors in ``ctx``'s terms."""
     return _executor.transact(
@@ -48,4 +49,5 @@ def transact(
         budget=budget,
         before_send=before_send,
         max_tx_fee=max_tx_fee,
+        check_time=check_time,
     )

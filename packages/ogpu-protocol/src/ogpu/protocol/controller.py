@@ -9,7 +9,7 @@ from ogpu.chain._address import check_amount
 from ogpu.chain.signer import Signer
 from ogpu.protocol._base import ChainArg, addr, vault_lookups, write
 from ogpu.protocol._events import emitted_address
-from ogpu.protocol._reads import Call, chain_time, read
+from ogpu.protocol._reads import Call, read
 from ogpu.protocol._revert import RevertContext
 from ogpu.types.enums import Role
 from ogpu.types.errors import InvalidArgumentTypeError, TaskExpiredError
@@ -46,7 +46,9 @@ def publish_task(
     The live Controller accepts a task whose ``expiryTime`` has already passed (it lands
     on-chain expired, escrow frozen until someone expires it): with ``check_expiry`` (the
     default) an ``expiryTime`` not after the chain's latest block time raises
-    :class:`~ogpu.types.TaskExpiredError` right before signing, so nothing is sent. Pass
+    :class:`~ogpu.types.TaskExpiredError` right before signing, so nothing is sent (the block
+    comes from the executor's first round trip, re-read if older than
+    :data:`ogpu.chain.tx.BLOCK_FRESH` s: no extra round trip under the nonce lock). Pass
     ``check_expiry=False`` only to publish such a task on purpose (tests).
 
     ``deadline`` (``time.monotonic()`` based) and ``budget`` bound the call: past the deadline
@@ -58,14 +60,10 @@ def publish_task(
     tup = _check_task_params(params)
     if not isinstance(check_expiry, bool):
         raise InvalidArgumentTypeError("check_expiry", "a bool", type(check_expiry).__name__)
-    hook = before_send
-    if check_expiry:
 
-        def hook() -> None:
-            if tup[2] <= chain_time(chain):
-                raise TaskExpiredError("", tup[2])
-            if before_send is not None:
-                before_send()
+    def refuse_if_expired(now: int) -> None:
+        if tup[2] <= now:
+            raise TaskExpiredError("", tup[2])
 
     def ctx(caller: str) -> RevertContext:
         return RevertContext(
@@ -90,7 +88,8 @@ def publish_task(
         receipt_timeout=receipt_timeout,
         deadline=deadline,
         budget=budget,
-        before_send=hook,
+        before_send=before_send,
+        check_time=refuse_if_expired if check_expiry else None,
     )
 
 
