@@ -147,10 +147,18 @@ class NonceManager:
     @classmethod
     def epoch(cls, address: str, chain: ChainLike | int | None = None) -> int:
         """A counter bumped whenever ``address``'s cache is dropped (pass it, with a pending
-        count read after it, to :meth:`NonceSlot.observe`). No I/O."""
+        count read after it, to :meth:`NonceSlot.observe`). No I/O.
+
+        It does not wait for a thread holding the address (:meth:`hold`, a send in flight):
+        the first round trip of the next intent overlaps that send. Reading the counter
+        without the lock is sound: a drop after the read changes the counter, so
+        :meth:`NonceSlot.observe` re-reads the node rather than trusting a count that may
+        predate the drop."""
         handle = ChainConfig.resolve(chain)
         entry = cls._entry(handle.value, address)
         url = ChainConfig.rpc_client(handle).url
+        if entry.rpc_url == url:
+            return entry.epoch  # one attribute read (atomic); drops happen under the lock
         with entry.lock:
             if entry.rpc_url != url:  # the endpoint changed: drop before the batch reads it
                 if entry.rpc_url is not None:
