@@ -8,7 +8,10 @@ Guarantees:
   threads sharing a key get consecutive nonces; receipts are awaited outside the lock. Nothing
   else makes a round trip under the lock when all goes well: a ``check_time`` hook (e.g. a
   task's expiry) gets the latest block's timestamp read by the first round trip, re-read under
-  the lock only if that answer is older than :data:`BLOCK_FRESH` seconds.
+  the lock only if that answer is older than :data:`BLOCK_FRESH` seconds. Other threads'
+  first round trips do not wait for the lock. The send stays under it on purpose: a send of
+  nonce n that fails for good after n+1 was sent would leave n+1 queued behind a gap for ever
+  (geth's "queued" pool); on a live node a send is a pool insertion, one round trip.
 - The first round trip (chain id, fees, gas estimate) also reads the sender's pending
   transaction count; the nonce is the larger of it and the cached next nonce
   (:meth:`NonceSlot.observe`). So a stale cache (another process sent from the key) never
