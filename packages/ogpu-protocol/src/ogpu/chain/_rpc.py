@@ -39,6 +39,7 @@ import re
 import socket
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -67,6 +68,7 @@ __all__ = [
     "RpcErrorObject",
     "RpcTransportError",
     "forget_batch_limits",
+    "forget_written_blocks",
     "hex_int",
     "hide_url_in_logs",
     "is_unknown_block",
@@ -382,6 +384,22 @@ _limits: dict[str, int] = {}
 _limits_lock = threading.Lock()
 
 
+#: Every live client, for :func:`forget_written_blocks`.
+_live_clients: weakref.WeakSet[RpcClient] = weakref.WeakSet()
+
+
+def forget_written_blocks() -> None:
+    """Forget the block of the last write of every client (:attr:`RpcClient.written_block`).
+
+    For a chain rewound below it (a devnet's ``evm_revert``): reads would otherwise treat
+    the node as a replica lagging behind that block and wait for it. The devnet's pytest
+    fixtures call it after reverting; ``ChainConfig.configure(rpc_url=...)`` (a new client)
+    starts afresh too.
+    """
+    for client in list(_live_clients):
+        client.forget_written_block()
+
+
 def forget_batch_limits(url: str | None = None) -> None:
     """Forget the batch limit learnt for ``url`` (default: for every endpoint)."""
     with _limits_lock:
@@ -449,6 +467,9 @@ class RpcClient:
         self._id_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._written: int | None = None
+        self._written_lock = threading.Lock()
+        _live_clients.add(self)
 
     def __repr__(self) -> str:
         return f"RpcClient({redact_url(self.url)!r}, timeout={self.timeout})"
@@ -457,6 +478,25 @@ class RpcClient:
     def safe_url(self) -> str:
         """The endpoint URL with credentials redacted (for messages and logs)."""
         return redact_url(self.url)
+
+    @property
+    def written_block(self) -> int | None:
+        """The highest block in which a transaction sent through this client was seen mined
+        (None: none yet). Reads of ``latest`` through this client never return older state
+        (read-your-writes, see :func:`ogpu.protocol._reads.read_many`)."""
+        with self._written_lock:
+            return self._written
+
+    def note_written_block(self, number: int) -> None:
+        """Record that a transaction sent through this client was mined in block ``number``."""
+        with self._written_lock:
+            if self._written is None or number > self._written:
+                self._written = number
+
+    def forget_written_block(self) -> None:
+        """Forget :attr:`written_block` (the chain was rewound below it)."""
+        with self._written_lock:
+            self._written = None
 
     def close(self) -> None:
         """Close the pooled connections."""

@@ -46,11 +46,21 @@ def _scrubbed(exc: requests.RequestException, url: str) -> requests.RequestExcep
 
 
 class _SessionManager(HTTPSessionManager):
-    """Posts to the real URL whatever (redacted) ``endpoint_uri`` web3.py passes."""
+    """Posts to the real URL whatever (redacted) ``endpoint_uri`` web3.py passes, over the
+    chain's pooled session from every thread (web3.py 7 would cache one per thread)."""
 
     def __init__(self, url: str, session: requests.Session) -> None:
-        super().__init__(explicit_session=session)
+        super().__init__()  # web3.py 7 and 8 (8's explicit_session is what this class does)
         self._real_url = URI(url)
+        self._session = session
+
+    def cache_and_return_session(
+        self,
+        endpoint_uri: URI,
+        session: requests.Session | None = None,
+        request_timeout: float | None = None,
+    ) -> requests.Session:
+        return self._session
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {redact_url(self._real_url)}>"
