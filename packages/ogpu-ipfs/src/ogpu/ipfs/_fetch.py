@@ -568,8 +568,11 @@ def fetch_to_file(
         IPFSConfigError: before any request, when ``path`` is a directory, its directory
             does not exist, or it exists and ``overwrite`` is false (also when it appears
             while fetching); or an invalid option.
-        IPFSFetchError, IPFSGatewayError, IPFSTimeoutError, IPFSTooLargeError,
-            IPFSIntegrityError: as :func:`fetch_ipfs_bytes`.
+        IPFSFetchError: network failure or a body cut short (as :func:`fetch_ipfs_bytes`);
+            its subclasses :class:`IPFSTimeoutError` and :class:`IPFSTooLargeError` for the
+            deadline and the size cap.
+        IPFSGatewayError: the gateway answered with an error status.
+        IPFSIntegrityError: ``verify`` is on and the bytes do not match the CID.
         OSError: the file could not be written (e.g. the disk is full).
 
     Example::

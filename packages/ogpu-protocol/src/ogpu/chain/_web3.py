@@ -22,7 +22,6 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-from eth_typing import URI
 from ogpu.chain._rpc import hide_url_in_logs, redact_url, scrub_url_secrets
 from web3 import HTTPProvider
 from web3._utils.http_session_manager import HTTPSessionManager
@@ -51,12 +50,12 @@ class _SessionManager(HTTPSessionManager):
 
     def __init__(self, url: str, session: requests.Session) -> None:
         super().__init__()  # web3.py 7 and 8 (8's explicit_session is what this class does)
-        self._real_url = URI(url)
+        self._real_url: Any = url  # eth_typing.URI, a str (eth-typing is not ours to import)
         self._session = session
 
     def cache_and_return_session(
         self,
-        endpoint_uri: URI,
+        endpoint_uri: Any,
         session: requests.Session | None = None,
         request_timeout: float | None = None,
     ) -> requests.Session:
@@ -66,7 +65,7 @@ class _SessionManager(HTTPSessionManager):
         return f"<{type(self).__name__} {redact_url(self._real_url)}>"
 
     def make_post_request(
-        self, endpoint_uri: URI, data: bytes | dict[str, Any], **kwargs: Any
+        self, endpoint_uri: Any, data: bytes | dict[str, Any], **kwargs: Any
     ) -> bytes:
         try:
             return super().make_post_request(self._real_url, data, **kwargs)
