@@ -23,6 +23,7 @@ from typing import Any
 import ogpu.ipfs
 import pytest
 from ogpu.chain import ChainConfig, ChainLike, clear_all_nonce_caches
+from ogpu.chain._rpc import forget_written_blocks
 from ogpu.client import (
     DeliveryMethod,
     ImageEnvironments,
@@ -191,3 +192,4 @@ def world(devnet: Any, ogpu_chain: ChainLike) -> Iterator[World]:
         ogpu.ipfs.configure(reset=True)
         devnet.chain.revert(snapshot_id)
         clear_all_nonce_caches()
+        forget_written_blocks()

@@ -60,6 +60,18 @@ def devnet_isolated(devnet: Devnet) -> Iterator[Devnet]:
         yield devnet
     finally:
         devnet.chain.revert(snapshot_id)  # also drops transactions left waiting in the pool
+        _forget_sdk_writes()
         devnet.chain.set_automine(automine)
         if devnet.rpc is not None:  # fault knobs (lag, drops, batch limits) do not leak either
             devnet.reset_faults()
+
+
+def _forget_sdk_writes() -> None:
+    """The chain went back below the SDK's last writes: its reads must not wait for them
+    (read-your-writes, devnet/docs/live-chain.md row 43). Nothing to do if the SDK is not
+    loaded (it is not imported for this)."""
+    import sys
+
+    rpc = sys.modules.get("ogpu.chain._rpc")
+    if rpc is not None:
+        rpc.forget_written_blocks()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from eth_utils import keccak
 from ogpu.chain import tx as _tx
-from ogpu.chain._rpc import RpcClient
+from ogpu.chain._rpc import RpcClient, forget_written_blocks
 from ogpu.protocol import vault
 from ogpu.types import FeeTooHighError, TxOutcomeUnknownError
 
@@ -126,24 +126,40 @@ def test_the_absolute_fee_ceiling_is_configurable(
     assert fault_proxy.seen_raw == []
 
 
-def test_pinned_pages_on_a_lagging_replica_re_pin_to_a_block_it_has(
-    net: Any, counting_proxy: Any
-) -> None:
-    """The count and block number come from an up-to-date replica, the pages reach one that
-    is a block behind: after the retries the read starts again pinned to the replica's head,
-    and returns the tasks as of that block (all but the one mined in the newest block)."""
-    source = net.publish_source()
-    net.fund_client()
-    tasks = [net.publish_task(source) for _ in range(3)]
-    head = int(_direct(net).request("eth_blockNumber", []), 16)
-    counting_proxy.reset()
-    net.devnet.lag(12, blocks=1, after=1)
-    listed = source.get_tasks()
-    assert [t.address for t in listed] == [t.address for t in tasks[:2]]
+def _pinned_blocks(counting_proxy: Any) -> list[int]:
     pinned = []
     for body in counting_proxy.bodies:
         payload = json.loads(body)
         for call in payload if isinstance(payload, list) else [payload]:
             if call.get("method") == "eth_call" and call["params"][1].startswith("0x"):
                 pinned.append(int(call["params"][1], 16))
-    assert head in pinned and pinned[-1] == head - 1
+    return pinned
+
+
+@pytest.mark.parametrize("own_write", [False, True], ids=["others-writes", "own-write"])
+def test_pinned_pages_on_a_lagging_replica_re_pin_to_a_block_it_has(
+    net: Any, counting_proxy: Any, own_write: bool
+) -> None:
+    """The count and block number come from an up-to-date replica, the pages reach one that
+    is a block behind: after the retries the read starts again pinned to the replica's head,
+    and returns the tasks as of that block (all but the one mined in the newest block).
+
+    Unless the newest task is this client's own write (read-your-writes, live-chain.md last
+    row): then no read describes a block before it; the read waits for a replica that has it
+    and lists all three."""
+    source = net.publish_source()
+    net.fund_client()
+    tasks = [net.publish_task(source) for _ in range(3)]
+    head = int(_direct(net).request("eth_blockNumber", []), 16)
+    if not own_write:
+        forget_written_blocks()  # as if another client had published them
+    counting_proxy.reset()
+    net.devnet.lag(12, blocks=1, after=1)
+    listed = source.get_tasks()
+    pinned = _pinned_blocks(counting_proxy)
+    if own_write:
+        assert [t.address for t in listed] == [t.address for t in tasks]
+        assert set(pinned) == {head}
+    else:
+        assert [t.address for t in listed] == [t.address for t in tasks[:2]]
+        assert head in pinned and pinned[-1] == head - 1

@@ -265,26 +265,21 @@ def response_fetch(args: argparse.Namespace) -> int:
     The URL comes from the chain, so it is not trusted as a host: IPFS URLs are fetched by
     CID from the chain's gateway (``url_policy="gateway"``).
     """
-    from ogpu.ipfs import IPFSConfigError, fetch_ipfs_bytes
+    from ogpu.ipfs import fetch_ipfs_bytes, fetch_to_file
 
-    if args.output:
-        directory = os.path.dirname(os.path.abspath(args.output))
-        if os.path.isdir(args.output) or not os.path.isdir(directory):
-            raise IPFSConfigError(f"cannot write {args.output!r}: no such file location")
     url = Response.load(args.address).get_data()
-    data = fetch_ipfs_bytes(
-        url,
-        verify=True if args.verify else None,
-        gateway=ChainConfig.get_ipfs_gateway_url(),
-        url_policy="gateway",
-    )
-    if args.output:
-        _write_atomically(args.output, data)
+    options: dict[str, Any] = {
+        "verify": True if args.verify else None,
+        "gateway": ChainConfig.get_ipfs_gateway_url(),
+        "url_policy": "gateway",
+    }
+    if args.output:  # like curl -o, an existing file is replaced (only on success)
+        target = fetch_to_file(url, args.output, overwrite=True, **options)
         if args.json:
-            print_json(
-                {"response": args.address, "url": url, "bytes": len(data), "file": args.output}
-            )
+            size = target.stat().st_size
+            print_json({"response": args.address, "url": url, "bytes": size, "file": args.output})
         return EXIT_OK
+    data = fetch_ipfs_bytes(url, **options)
     if args.json:
         import json
 
@@ -297,22 +292,6 @@ def response_fetch(args: argparse.Namespace) -> int:
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
     return EXIT_OK
-
-
-def _write_atomically(path: str, data: bytes) -> None:
-    import contextlib
-    import tempfile
-
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 # ------------------------------------------------------------------------------- events

@@ -2,10 +2,11 @@
 
 Example::
 
-    from ogpu.ipfs import publish_to_ipfs, fetch_ipfs_json
+    from ogpu.ipfs import fetch_ipfs_json, fetch_to_file, publish_to_ipfs
 
     url = publish_to_ipfs({"result": "cat"}, filename="response.json")
     assert fetch_ipfs_json(url, verify=True) == {"result": "cat"}
+    fetch_to_file(url, "response.json", verify=True)  # to disk, whole or not at all
 
 Defaults are OGPU's production services; see :func:`configure` and the environment
 variables ``OGPU_IPFS_PUBLISH_URL`` and ``OGPU_IPFS_GATEWAY``. Only ``requests`` is needed.
@@ -28,7 +29,7 @@ from ogpu.ipfs._errors import (
     IPFSUntrustedURLError,
     OGPUError,
 )
-from ogpu.ipfs._fetch import fetch_ipfs_bytes, fetch_ipfs_json, fetch_many
+from ogpu.ipfs._fetch import fetch_ipfs_bytes, fetch_ipfs_json, fetch_many, fetch_to_file
 from ogpu.ipfs._logging import _install, set_verbose
 from ogpu.ipfs._publish import publish_bytes, publish_file, publish_to_ipfs
 from ogpu.ipfs._settings import (
@@ -66,6 +67,7 @@ __all__ = [
     "fetch_ipfs_bytes",
     "fetch_ipfs_json",
     "fetch_many",
+    "fetch_to_file",
     "get_settings",
     "parse_ipfs_url",
     "publish_bytes",

@@ -11,7 +11,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
@@ -29,35 +28,6 @@ def _read(path: str) -> bytes:
             return fh.read()
     except OSError as exc:
         raise IPFSConfigError(f"cannot read {path!r}: {exc.strerror or exc}") from exc
-
-
-def _check_output(path: str) -> None:
-    """Refuse an ``-o`` target that cannot be written, before anything is fetched."""
-    from ogpu.ipfs._errors import IPFSConfigError
-
-    directory = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise IPFSConfigError(f"cannot write {path!r}: it is a directory")
-    if not os.path.isdir(directory):
-        raise IPFSConfigError(f"cannot write {path!r}: no directory {directory!r}")
-
-
-def _write_atomically(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all (an existing file stays as it was)."""
-    import tempfile
-
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        import contextlib
-
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _one_line(exc: BaseException) -> str:
@@ -105,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         OGPUError,
         compute_cid,
         fetch_ipfs_bytes,
+        fetch_to_file,
         publish_bytes,
     )
 
@@ -131,18 +102,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
         else:
-            if args.output:
-                _check_output(args.output)
-            data = fetch_ipfs_bytes(
-                args.url,
-                args.timeout,
-                verify=True if args.verify else None,
-                gateway=args.gateway,
-                max_bytes=args.max_bytes,
-            )
-            if args.output:
-                _write_atomically(args.output, data)
+            verify = True if args.verify else None
+            if args.output:  # like curl -o, an existing file is replaced (only on success)
+                fetch_to_file(
+                    args.url,
+                    args.output,
+                    overwrite=True,
+                    timeout=args.timeout,
+                    verify=verify,
+                    gateway=args.gateway,
+                    max_bytes=args.max_bytes,
+                )
             else:
+                data = fetch_ipfs_bytes(
+                    args.url,
+                    args.timeout,
+                    verify=verify,
+                    gateway=args.gateway,
+                    max_bytes=args.max_bytes,
+                )
                 sys.stdout.buffer.write(data)
                 sys.stdout.buffer.flush()
     except (OGPUError, OSError) as exc:

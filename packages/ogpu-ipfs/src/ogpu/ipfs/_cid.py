@@ -162,41 +162,98 @@ def build_dag(
 
     The root is a CIDv0 (``Qm...``) unless it is a raw block (then a CIDv1 ``bafk...``).
     """
-    if chunk_size < 1 or max_links < 2:
-        raise IPFSConfigError("chunk_size must be >= 1 and max_links >= 2")
+    builder = DagBuilder(
+        chunk_size=chunk_size, max_links=max_links, on_block=on_block, raw_leaves=raw_leaves
+    )
+    builder.update(data)
+    return builder.root()
 
-    def emit(block: bytes, filesize: int, tsize_below: int) -> _Node:
+
+class DagBuilder:
+    """:func:`build_dag` fed piece by piece: content streamed to disk is hashed as it
+    arrives, keeping only one chunk and one small record per leaf in memory.
+
+    Example::
+
+        builder = DagBuilder()
+        for piece in pieces:
+            builder.update(piece)
+        cid = builder.root()  # == build_dag(b"".join(pieces))
+    """
+
+    def __init__(
+        self,
+        *,
+        chunk_size: int = CHUNK_SIZE,
+        max_links: int = MAX_LINKS,
+        on_block: BlockSink | None = None,
+        raw_leaves: bool = False,
+    ) -> None:
+        if chunk_size < 1 or max_links < 2:
+            raise IPFSConfigError("chunk_size must be >= 1 and max_links >= 2")
+        self._chunk_size = chunk_size
+        self._max_links = max_links
+        self._on_block = on_block
+        self._raw_leaves = raw_leaves
+        self._pending = bytearray()
+        self._leaves: list[_Node] = []
+
+    def _emit(self, block: bytes, filesize: int, tsize_below: int) -> _Node:
         mh = _multihash(block)
-        if on_block is not None:
-            on_block(cid_v0(mh), block)
+        if self._on_block is not None:
+            self._on_block(cid_v0(mh), block)
         return _Node(mh, len(block) + tsize_below, filesize)
 
-    def emit_raw(chunk: bytes) -> _Node:
-        mh = _multihash(chunk)
-        if on_block is not None:
-            on_block(cid_v1(_RAW, mh), chunk)
-        return _Node(mh, len(chunk), len(chunk), _varint(1) + _varint(_RAW) + mh)
-
-    level: list[_Node] = []
-    view = memoryview(data)
-    for start in range(0, max(len(data), 1), chunk_size):
-        chunk = bytes(view[start : start + chunk_size])
-        if raw_leaves:
-            level.append(emit_raw(chunk))
+    def _leaf(self, chunk: bytes) -> None:
+        if self._raw_leaves:
+            mh = _multihash(chunk)
+            if self._on_block is not None:
+                self._on_block(cid_v1(_RAW, mh), chunk)
+            node = _Node(mh, len(chunk), len(chunk), _varint(1) + _varint(_RAW) + mh)
         else:
-            level.append(emit(_dag_pb(_unixfs_file(chunk, len(chunk), []), []), len(chunk), 0))
-    # The balanced layout fills complete max_links-ary subtrees left to right, every leaf at
-    # the same depth: exactly what grouping one level at a time gives.
-    while len(level) > 1:
-        parents = []
-        for start in range(0, len(level), max_links):
-            group = level[start : start + max_links]
-            filesize = sum(n.filesize for n in group)
-            unixfs = _unixfs_file(None, filesize, [n.filesize for n in group])
-            parents.append(emit(_dag_pb(unixfs, group), filesize, sum(n.tsize for n in group)))
-        level = parents
-    root = level[0]
-    return cid_v1(_RAW, root.multihash) if root.link else cid_v0(root.multihash)
+            node = self._emit(_dag_pb(_unixfs_file(chunk, len(chunk), []), []), len(chunk), 0)
+        self._leaves.append(node)
+
+    def update(self, data: bytes) -> None:
+        """Add the next bytes of the content."""
+        size = self._chunk_size
+        if not self._pending and len(data) >= size:
+            view = memoryview(data)
+            whole = len(data) - len(data) % size
+            for start in range(0, whole, size):
+                self._leaf(bytes(view[start : start + size]))
+            self._pending += view[whole:]
+            return
+        self._pending += data
+        if len(self._pending) >= size:
+            view = memoryview(self._pending)
+            whole = len(self._pending) - len(self._pending) % size
+            for start in range(0, whole, size):
+                self._leaf(bytes(view[start : start + size]))
+            rest = bytes(view[whole:])
+            view.release()
+            self._pending = bytearray(rest)
+
+    def root(self) -> str:
+        """The root CID of everything added (call once, at the end)."""
+        if self._pending or not self._leaves:  # empty content is one empty leaf
+            self._leaf(bytes(self._pending))
+            self._pending = bytearray()
+        level = self._leaves
+        # The balanced layout fills complete max_links-ary subtrees left to right, every leaf at
+        # the same depth: exactly what grouping one level at a time gives.
+        while len(level) > 1:
+            parents = []
+            for start in range(0, len(level), self._max_links):
+                group = level[start : start + self._max_links]
+                filesize = sum(n.filesize for n in group)
+                unixfs = _unixfs_file(None, filesize, [n.filesize for n in group])
+                parents.append(
+                    self._emit(_dag_pb(unixfs, group), filesize, sum(n.tsize for n in group))
+                )
+            level = parents
+        root = level[0]
+        return cid_v1(_RAW, root.multihash) if root.link else cid_v0(root.multihash)
 
 
 def compute_cid(data: bytes) -> str:

@@ -21,7 +21,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ogpu.ipfs._errors import (
     IPFSError,
@@ -242,6 +242,20 @@ def session() -> requests.Session:
         return _session
 
 
+class BodySink(Protocol):
+    """Where :func:`send` puts a 2xx body instead of memory (e.g. a temporary file).
+
+    ``reset()`` is called before every body read starts: an attempt that broke mid-body is
+    discarded before the retry writes the body again from its first byte.
+    """
+
+    def reset(self) -> None:
+        """Forget everything written so far."""
+
+    def write(self, chunk: bytes) -> None:
+        """Take the next chunk of the body."""
+
+
 class Response(NamedTuple):
     """A completed HTTP exchange whose body was read within the size cap."""
 
@@ -310,7 +324,13 @@ def derived_deadline(timeout: float, retries: int, backoff: float) -> float:
     return timeout * (retries + 1) + backoff * 2.0 ** min(retries + 1, _MAX_DOUBLINGS) + 1.0
 
 
-def _read_capped(resp: requests.Response, url: str, max_bytes: int, deadline_at: float) -> bytes:
+def _read_capped(
+    resp: requests.Response,
+    url: str,
+    max_bytes: int,
+    deadline_at: float,
+    sink: BodySink | None = None,
+) -> bytes:
     declared = _ascii_int(resp.headers.get("Content-Length"))
     if declared is not None and declared > max_bytes:
         raise IPFSTooLargeError(
@@ -320,6 +340,8 @@ def _read_capped(resp: requests.Response, url: str, max_bytes: int, deadline_at:
         )
     chunks: list[bytes] = []
     total = 0
+    if sink is not None:
+        sink.reset()
     for chunk in resp.iter_content(_READ_CHUNK):
         total += len(chunk)
         if total > max_bytes:
@@ -328,7 +350,10 @@ def _read_capped(resp: requests.Response, url: str, max_bytes: int, deadline_at:
             )
         if time.monotonic() > deadline_at:
             raise IPFSTimeoutError(url, "overall deadline exceeded while reading the body")
-        chunks.append(chunk)
+        if sink is not None:
+            sink.write(chunk)
+        else:
+            chunks.append(chunk)
     return b"".join(chunks)
 
 
@@ -356,6 +381,7 @@ def send(
     files: Any = None,
     check_redirect: Callable[[str], None] | None = None,
     deadline_at: float | None = None,
+    sink: BodySink | None = None,
 ) -> Response:
     """Send one HTTP request with retries; return the 2xx response with its body read.
 
@@ -366,6 +392,8 @@ def send(
     ``deadline_at`` (a ``time.monotonic()`` instant) instead shares one deadline between the
     several requests of one call (e.g. a fetch and its block-by-block verification).
     Redirects are followed by hand, only to http(s) URLs that ``check_redirect`` accepts.
+    With a ``sink`` the 2xx body goes there, chunk by chunk (the returned body is empty);
+    the sink is reset before each attempt's body.
 
     Raises:
         IPFSGatewayError: final error status (or any 4xx other than 429, at once).
@@ -386,7 +414,7 @@ def send(
     try:
         return _send(
             call, method, url, timeout, retries, backoff, deadline, deadline_at,
-            max_bytes, params, headers, files, check_redirect,
+            max_bytes, params, headers, files, check_redirect, sink,
         )  # fmt: skip
     except IPFSError as exc:
         if call.fired and not isinstance(exc, IPFSTimeoutError):
@@ -415,6 +443,7 @@ def _send(
     headers: Mapping[str, str] | None,
     files: Any,
     check_redirect: Callable[[str], None] | None,
+    sink: BodySink | None = None,
 ) -> Response:
     import random
 
@@ -479,7 +508,7 @@ def _send(
                     continue
                 if 200 <= status < 300:
                     try:
-                        body = _read_capped(resp, current, max_bytes, deadline_at)
+                        body = _read_capped(resp, current, max_bytes, deadline_at, sink)
                     except requests.Timeout as exc:
                         last = IPFSTimeoutError(current, f"timed out reading the body ({exc})")
                         last.__cause__ = exc

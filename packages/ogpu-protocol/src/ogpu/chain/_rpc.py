@@ -39,6 +39,7 @@ import re
 import socket
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -67,9 +68,12 @@ __all__ = [
     "RpcErrorObject",
     "RpcTransportError",
     "forget_batch_limits",
+    "forget_written_blocks",
     "hex_int",
+    "hide_url_in_logs",
     "is_unknown_block",
     "redact_url",
+    "scrub_url_secrets",
 ]
 
 log = logging.getLogger("ogpu.chain.rpc")
@@ -166,6 +170,73 @@ def redact_url(url: str) -> str:
         if item
     )
     return urlunsplit((parts.scheme, netloc, path, query, "***" if parts.fragment else ""))
+
+
+def _url_secrets(url: str) -> list[str]:
+    """The parts of ``url`` that :func:`redact_url` hides (userinfo, query and its values,
+    key-like path segments, fragment), longest first."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return [url]
+    secrets = [parts.netloc.rsplit("@", 1)[0] if "@" in parts.netloc else "", parts.fragment]
+    secrets += [parts.username or "", parts.password or ""]
+    if parts.query:
+        secrets.append(parts.query)
+        secrets += [item.split("=", 1)[-1] for item in parts.query.split("&")]
+    secrets += [seg for seg in parts.path.split("/") if len(seg) >= 16]
+    return sorted({secret for secret in secrets if len(secret) >= 4}, key=len, reverse=True)
+
+
+def scrub_url_secrets(text: str, url: str) -> str:
+    """``text`` with ``url`` (written out whole or in pieces, as the path a requests or
+    urllib3 message quotes) redacted: the URL becomes :func:`redact_url`'s form and each of
+    its secrets ``***``."""
+    text = text.replace(url, redact_url(url))
+    for secret in _url_secrets(url):
+        text = text.replace(secret, "***")
+    return text
+
+
+class _SecretFilter(logging.Filter):
+    """Redacts the registered RPC URLs' secrets from the records of the loggers it sits on
+    (urllib3 logs each request's path and query at DEBUG level)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        urls = list(self.urls)
+        if not urls:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is the logging module's business
+            return True
+        clean = message
+        for url in urls:
+            clean = scrub_url_secrets(clean, url)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
+
+
+_secret_filter = _SecretFilter()
+#: Third-party loggers that quote request URLs (installed on first use of a URL with secrets).
+_URL_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.poolmanager")
+
+
+def hide_url_in_logs(url: str) -> None:
+    """Keep ``url``'s secrets out of the records of the HTTP libraries below us (urllib3
+    logs request paths and queries); a URL without secrets needs nothing."""
+    if not _url_secrets(url) or url in _secret_filter.urls:
+        return
+    _secret_filter.urls.add(url)
+    for name in _URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if _secret_filter not in logger.filters:
+            logger.addFilter(_secret_filter)
 
 
 @dataclass(frozen=True)
@@ -313,6 +384,22 @@ _limits: dict[str, int] = {}
 _limits_lock = threading.Lock()
 
 
+#: Every live client, for :func:`forget_written_blocks`.
+_live_clients: weakref.WeakSet[RpcClient] = weakref.WeakSet()
+
+
+def forget_written_blocks() -> None:
+    """Forget the block of the last write of every client (:attr:`RpcClient.written_block`).
+
+    For a chain rewound below it (a devnet's ``evm_revert``): reads would otherwise treat
+    the node as a replica lagging behind that block and wait for it. The devnet's pytest
+    fixtures call it after reverting; ``ChainConfig.configure(rpc_url=...)`` (a new client)
+    starts afresh too.
+    """
+    for client in list(_live_clients):
+        client.forget_written_block()
+
+
 def forget_batch_limits(url: str | None = None) -> None:
     """Forget the batch limit learnt for ``url`` (default: for every endpoint)."""
     with _limits_lock:
@@ -361,6 +448,7 @@ class RpcClient:
         fallback_workers: int = FALLBACK_WORKERS,
     ) -> None:
         self.url = url
+        hide_url_in_logs(url)
         self.timeout = timeout
         self.max_batch = max(1, max_batch or _env_int("OGPU_RPC_MAX_BATCH", MAX_BATCH))
         self.max_response_bytes = max_response_bytes or _env_int(
@@ -379,6 +467,9 @@ class RpcClient:
         self._id_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._written: int | None = None
+        self._written_lock = threading.Lock()
+        _live_clients.add(self)
 
     def __repr__(self) -> str:
         return f"RpcClient({redact_url(self.url)!r}, timeout={self.timeout})"
@@ -387,6 +478,25 @@ class RpcClient:
     def safe_url(self) -> str:
         """The endpoint URL with credentials redacted (for messages and logs)."""
         return redact_url(self.url)
+
+    @property
+    def written_block(self) -> int | None:
+        """The highest block in which a transaction sent through this client was seen mined
+        (None: none yet). Reads of ``latest`` through this client never return older state
+        (read-your-writes, see :func:`ogpu.protocol._reads.read_many`)."""
+        with self._written_lock:
+            return self._written
+
+    def note_written_block(self, number: int) -> None:
+        """Record that a transaction sent through this client was mined in block ``number``."""
+        with self._written_lock:
+            if self._written is None or number > self._written:
+                self._written = number
+
+    def forget_written_block(self) -> None:
+        """Forget :attr:`written_block` (the chain was rewound below it)."""
+        with self._written_lock:
+            self._written = None
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -423,14 +533,7 @@ class RpcClient:
 
     def _scrub(self, text: str) -> str:
         """``text`` without the URL's secrets (a requests message may quote the URL)."""
-        parts = urlsplit(self.url)
-        secrets = [self.url, parts.netloc.rsplit("@", 1)[0] if "@" in parts.netloc else ""]
-        if parts.query:
-            secrets.append(parts.query)
-        secrets += [seg for seg in parts.path.split("/") if len(seg) >= 16]
-        for secret in sorted(filter(None, secrets), key=len, reverse=True):
-            text = text.replace(secret, "***" if secret != self.url else self.safe_url)
-        return text
+        return scrub_url_secrets(text, self.url)
 
     def _post(self, payload: Any, deadline: float) -> tuple[int, Any]:
         """One POST, read as a stream within ``deadline``; returns (HTTP status, JSON)."""

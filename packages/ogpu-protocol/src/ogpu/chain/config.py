@@ -388,7 +388,7 @@ class ChainConfig:
         with cls._lock:
             spec.rpc = url
             cls._drop_connections(spec.chain.value)
-        log.debug("RPC of %s set to %s", spec.chain, url)
+        log.debug("RPC of %s set to %s", spec.chain, redact_url(url))
 
     @classmethod
     def get_rpc(cls, chain: ChainLike | int | None = None) -> str:
@@ -423,15 +423,23 @@ class ChainConfig:
 
     @classmethod
     def get_web3(cls, chain: ChainLike | int | None = None) -> Web3:
-        """A Web3 instance for a chain, sharing the chain's pooled HTTP session (cached)."""
+        """A Web3 instance for a chain, sharing the chain's pooled HTTP session (cached).
+
+        Its provider keeps the RPC URL's secrets (userinfo, query values, key-like path
+        segments such as Infura's ``/v3/<key>``) out of its ``endpoint_uri``, ``str``/``repr``,
+        web3.py's and urllib3's log records and the messages of the ``requests`` errors it
+        raises (same types, without ``request``/``response``, which quote the URL); requests
+        still go to the real URL.
+        """
         spec = cls._spec(chain)
         with cls._lock:
             w3 = cls._web3.get(spec.chain.value)
             if w3 is None:
-                from web3 import HTTPProvider, Web3
+                from ogpu.chain._web3 import RedactingHTTPProvider
+                from web3 import Web3
 
                 session = cls.rpc_client(spec.chain).session
-                w3 = Web3(HTTPProvider(spec.rpc, session=session))
+                w3 = Web3(RedactingHTTPProvider(spec.rpc, session=session))
                 cls._web3[spec.chain.value] = w3
             return w3
 

@@ -618,6 +618,7 @@ def _wait(
             answers, latest = [], None
         for answer in answers:
             if isinstance(answer, dict) and answer.get("blockNumber"):
+                client.note_written_block(hex_int(answer["blockNumber"]))  # read-your-writes
                 return answer, latest
         if time.monotonic() >= limit:
             raise TxReceiptTimeoutError(reported or hashes[-1], timeout)

@@ -9,17 +9,29 @@ every later batch to that number, so pages and snapshots all describe one block.
 (a load-balanced replica behind the one that gave the number) does not know that block even
 after the client's retries, a pinned batch raises :class:`RpcBlockUnavailableError` and
 :func:`paginate` starts again, pinned to a block the node has (:data:`REPIN_ATTEMPTS`).
+
+Read-your-writes: once the executor saw a transaction of a client mined in block N
+(:attr:`RpcClient.written_block`), a ``latest`` read through that client never describes a
+block before N: a replica whose head is still behind is read at block N instead (retried
+within the deadline on "header not found", then :class:`RpcBlockUnavailableError`).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ogpu.chain._address import is_zero, to_checksum
-from ogpu.chain._rpc import RpcBlockUnavailableError, RpcErrorObject, hex_int, is_unknown_block
+from ogpu.chain._rpc import (
+    RpcBlockUnavailableError,
+    RpcClient,
+    RpcErrorObject,
+    hex_int,
+    is_unknown_block,
+)
 from ogpu.chain.config import ChainConfig, ChainLike
 from ogpu.protocol import _abi
 from ogpu.protocol._revert import RevertContext, extract_revert, map_revert
@@ -45,6 +57,8 @@ __all__ = [
 ]
 
 #: Items per paginated contract call.
+log = logging.getLogger("ogpu.chain.rpc")
+
 PAGE_SIZE = 100
 
 #: Largest list an absolutely indexed getter (``Source.getTasks``/``getRegistrants``) is read
@@ -128,16 +142,92 @@ def read_many(
     """
     handle = ChainConfig.resolve(chain)
     client = ChainConfig.rpc_client(handle)
-    requests = [c.rpc(handle, block) for c in calls] + [(m, list(p)) for m, p in extra]
-    raw = client.batch(requests)
-    if isinstance(block, int):
-        for answer in raw:
-            if isinstance(answer, RpcErrorObject) and is_unknown_block(answer.message):
-                raise RpcBlockUnavailableError(
-                    f"block {block} unknown to the node: {answer.message}", answer.code
-                )
+    written = client.written_block if block == "latest" else None
+    if written is not None:
+        raw = _read_after_write(client, handle, calls, extra, written)
+    else:
+        requests = [c.rpc(handle, block) for c in calls] + [(m, list(p)) for m, p in extra]
+        raw = client.batch(requests)
+        if isinstance(block, int):
+            _check_known(raw, block)
     values = [_decode(c, handle, r) for c, r in zip(calls, raw, strict=False)]
     return values, raw[len(calls) :]
+
+
+def _check_known(raw: Sequence[Any], block: int, why: str = "") -> None:
+    for answer in raw:
+        if isinstance(answer, RpcErrorObject) and is_unknown_block(answer.message):
+            raise RpcBlockUnavailableError(
+                f"block {block}{why} unknown to the node: {answer.message}", answer.code
+            )
+
+
+#: Where the block tag sits in the params of the methods whose ``latest`` a read after a
+#: write pins to the write's block.
+_TAG_INDEX = {
+    "eth_call": 1,
+    "eth_getBalance": 1,
+    "eth_getBlockByNumber": 0,
+    "eth_getCode": 1,
+    "eth_getStorageAt": 2,
+    "eth_getTransactionCount": 1,
+}
+
+
+def _read_after_write(
+    client: RpcClient,
+    handle: ChainLike,
+    calls: Sequence[Call],
+    extra: Sequence[tuple[str, Sequence[Any]]],
+    written: int,
+) -> list[Any]:
+    """Raw answers of a ``latest`` read through a client that saw its transaction mined in
+    block ``written``: never state older than that block (read-your-writes).
+
+    The batch asks ``eth_blockNumber`` first: a node whose head is at least ``written``
+    answers the ``latest`` calls after it from that head or a newer one. A head below it is
+    a replica lagging behind the write (devnet/docs/live-chain.md, last row): the read is
+    sent again pinned to block ``written``, which the client retries on "header not found"
+    within its deadline, then raises :class:`RpcBlockUnavailableError`; the old state is
+    never returned. ``eth_blockNumber`` asked in ``extra`` then answers ``written``.
+    """
+    requests: list[tuple[str, list[Any]]] = [("eth_blockNumber", [])]
+    requests += [c.rpc(handle, "latest") for c in calls] + [(m, list(p)) for m, p in extra]
+    raw = client.batch(requests)
+    head = raw[0]
+    try:
+        current = hex_int(head) if isinstance(head, str) else -1
+    except ValueError:
+        current = -1
+    if current >= written:
+        return raw[1:]
+    tag = hex(written)
+    log.info(
+        "node's latest block (%s) is behind block %d of this client's last transaction; "
+        "reading at block %d",
+        head,
+        written,
+        written,
+    )
+    pinned: list[tuple[str, list[Any]]] = []
+    local: dict[int, Any] = {}
+    for position, (method, params) in enumerate(extra):
+        params = list(params)
+        if method == "eth_blockNumber":
+            local[position] = tag
+            continue
+        index = _TAG_INDEX.get(method)
+        if index is not None:
+            params += [None] * (index + 1 - len(params))
+            if params[index] in (None, "latest"):
+                params[index] = tag
+        pinned.append((method, params))
+    answers = client.batch([c.rpc(handle, written) for c in calls] + pinned)
+    _check_known(answers, written, " (where this client's last transaction was mined)")
+    out = answers[: len(calls)]
+    rest = iter(answers[len(calls) :])
+    out += [local[i] if i in local else next(rest) for i in range(len(extra))]
+    return out
 
 
 def read(
