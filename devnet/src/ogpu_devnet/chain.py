@@ -225,6 +225,18 @@ def _build_backend(chain_id: int, genesis_timestamp: int, accounts: Sequence[Dev
     from eth.vm.forks.prague import PragueVM
     from eth_tester.backends.pyevm import main as pyevm_main
 
+    # Keccak through pysha3 (eth-tester[py-evm] installs it on CPython) takes ~3 us a hash,
+    # pycryptodome's (eth-hash's first choice when both exist) ~20 us; py-evm and the trie
+    # hash hundreds of times per block. Same function, same digests; ETH_HASH_BACKEND wins.
+    if not os.environ.get("ETH_HASH_BACKEND"):
+        try:
+            from eth_hash.auto import keccak as auto_keccak
+            from eth_hash.backends import pysha3
+
+            auto_keccak.hasher = pysha3.keccak256
+        except ImportError:  # PyPy or no pysha3: keep eth-hash's own choice
+            pass
+
     class OGPUDevnetChain(MiningChain):
         """Prague from genesis, constant gas limit, the devnet's chain id."""
 
