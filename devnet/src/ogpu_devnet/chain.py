@@ -233,7 +233,7 @@ def _build_backend(chain_id: int, genesis_timestamp: int, accounts: Sequence[Dev
             from eth_hash.auto import keccak as auto_keccak
             from eth_hash.backends import pysha3
 
-            auto_keccak.hasher = pysha3.keccak256
+            auto_keccak.hasher = pysha3.backend.keccak256  # type: ignore[assignment]
         except ImportError:  # PyPy or no pysha3: keep eth-hash's own choice
             pass
 
