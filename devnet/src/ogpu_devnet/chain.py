@@ -225,6 +225,18 @@ def _build_backend(chain_id: int, genesis_timestamp: int, accounts: Sequence[Dev
     from eth.vm.forks.prague import PragueVM
     from eth_tester.backends.pyevm import main as pyevm_main
 
+    # Keccak through pysha3 (eth-tester[py-evm] installs it on CPython) takes ~3 us a hash,
+    # pycryptodome's (eth-hash's first choice when both exist) ~20 us; py-evm and the trie
+    # hash hundreds of times per block. Same function, same digests; ETH_HASH_BACKEND wins.
+    if not os.environ.get("ETH_HASH_BACKEND"):
+        try:
+            from eth_hash.auto import keccak as auto_keccak
+            from eth_hash.backends import pysha3
+
+            auto_keccak.hasher = pysha3.backend.keccak256  # type: ignore[assignment]
+        except ImportError:  # PyPy or no pysha3: keep eth-hash's own choice
+            pass
+
     class OGPUDevnetChain(MiningChain):
         """Prague from genesis, constant gas limit, the devnet's chain id."""
 
@@ -307,6 +319,7 @@ class DevnetChain:
         self._queued: dict[bytes, dict[int, tuple[bytes, Any]]] = {}
         self._call_vm_cache: tuple[Any, Any, int] | None = None  # (header, VM, uses)
         self._call_header_cache: tuple[tuple[Any, ...], Any] | None = None
+        self._read_state_cache: tuple[bytes, Any] | None = None  # (state root, state)
         self.meta: dict[str, Any] = {}
         self.restored = False
 
@@ -585,7 +598,20 @@ class DevnetChain:
             return tx_hash
 
     def _state_nonce(self, sender: bytes) -> int:
-        return int(self._chain.get_vm().state.get_nonce(sender))
+        return int(self._pending_state().get_nonce(sender))
+
+    def _pending_state(self) -> Any:
+        """The state the next transaction runs on, for reads only (nonce, balance checks).
+
+        One state per state root, reused: building a VM and its state costs as much as the
+        read, and the checks before a transaction read the same root two or three times.
+        """
+        root = bytes(self._chain.header.state_root)
+        cached = self._read_state_cache
+        if cached is None or cached[0] != root:
+            cached = (root, self._chain.get_vm().state)
+            self._read_state_cache = cached
+        return cached[1]
 
     def _mine_sent(self, raw: bytes, tx: Any) -> bytes:
         """Execute and mine one transaction in its own block now, and journal it."""
@@ -601,7 +627,7 @@ class DevnetChain:
 
     def _check_funds(self, tx: Any) -> None:
         cost = int(tx.gas) * _fee_cap(tx)
-        if cost + int(tx.value) > int(self._chain.get_vm().state.get_balance(tx.sender)):
+        if cost + int(tx.value) > int(self._pending_state().get_balance(tx.sender)):
             raise TransactionRejectedError("insufficient funds for gas * price + value")
 
     def _queue(self, raw: bytes, tx: Any) -> bytes:
