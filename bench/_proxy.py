@@ -5,7 +5,8 @@ Everything the SDKs under test send goes through it: ``/rpc`` is forwarded to th
 node, every other path (``/file/create``, ``/ipfs/CID``) to the pinning service. A client
 (or the harness) names the current phase with ``POST /_phase/NAME`` (``_driver.set_phase``;
 not delayed, not counted); every later request is counted under that phase until the next
-one. The delay (FaultProxy's ``latency``) stands for the round trip to a remote public RPC or
+one. Upstream connections are kept alive (``keep_alive``), as before the bench used
+FaultProxy. The delay (FaultProxy's ``latency``) stands for the round trip to a remote public RPC or
 a distant gateway: concurrent requests wait concurrently, as they would on a real network.
 """
 
@@ -52,7 +53,9 @@ class CountingProxy(FaultProxy):
         self.phase = "setup"
         self.counts: defaultdict[str, PhaseCounts] = defaultdict(PhaseCounts)
         self._phase_lock = threading.Lock()
-        super().__init__(rpc_url, latency=delay, rpc_path="/rpc", http_upstream=ipfs_base)
+        super().__init__(
+            rpc_url, latency=delay, rpc_path="/rpc", http_upstream=ipfs_base, keep_alive=True
+        )
         self.rpc_url = self.url
         self.publish_url = self.base + "/file/create"
         self.gateway_url = self.base + "/ipfs"

@@ -166,3 +166,16 @@ def test_use_devnet_env_false_leaves_the_environment_alone(
         assert "OGPU_IPFS_PUBLISH_URL" not in os.environ
         assert ChainConfig.get_ipfs_publish_url(ChainId.OGPU_DEVNET) == devnet.ipfs.publish_url
     assert "OGPU_IPFS_PUBLISH_URL" not in os.environ
+
+
+def test_keep_alive_proxy_forwards_many_requests_on_kept_connections(devnet: Any) -> None:
+    with FaultProxy(
+        devnet.rpc_url, rpc_path="/rpc", http_upstream=devnet.ipfs.base_url, keep_alive=True
+    ) as proxy:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+        with requests.Session() as session:
+            for _ in range(5):
+                answer = session.post(proxy.url, json=body, timeout=10).json()
+                assert int(answer["result"], 16) == devnet.chain_id
+            assert session.get(proxy.base + "/ipfs/nonexistent", timeout=10).status_code >= 400
+        assert (proxy.count, proxy.rpc_calls, proxy.relayed) == (6, 5, 1)

@@ -158,7 +158,10 @@ class FaultProxy:
     each member of a batch counted) and ``bodies`` (the raw JSON-RPC bodies); :meth:`reset`
     zeroes them. ``latency`` (seconds, the word of the pinning service's ``Faults.latency``)
     delays every request before it is forwarded: a remote node's round trip; concurrent
-    requests wait concurrently. Every request goes to the node on a connection of its own.
+    requests wait concurrently. Every request goes to the node on a connection of its own;
+    ``keep_alive=True`` reuses one per proxy thread (cheaper, for benchmarks), and sends a
+    request again once if its kept-alive connection fails, so do not combine it with faults
+    of the node that drop connections (``Devnet.drop_after``).
 
     Faults, consumed one per matching single (non-batch) call of ``method``:
 
@@ -200,6 +203,7 @@ class FaultProxy:
         latency: float = 0.0,
         rpc_path: str = "/",
         http_upstream: str | None = None,
+        keep_alive: bool = False,
     ) -> None:
         if not rpc_path.startswith("/"):
             raise ValueError(f"rpc_path must start with '/', got {rpc_path!r}")
@@ -209,6 +213,8 @@ class FaultProxy:
         self.latency = latency
         self.rpc_path = rpc_path
         self.http_upstream = http_upstream
+        self.keep_alive = keep_alive
+        self._conns = threading.local()
         self.count = 0
         self.rpc_calls = 0
         self.relayed = 0
@@ -370,18 +376,36 @@ class FaultProxy:
     def _request(
         self, base: str, verb: str, path: str, body: bytes, headers: dict[str, str]
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        """One HTTP exchange with an upstream on a fresh connection (never retried: a
-        request the node may have acted on is not sent twice)."""
+        """One HTTP exchange with an upstream: on a fresh connection, never retried (a
+        request the node may have acted on is not sent twice); with ``keep_alive``, on this
+        thread's kept-alive connection, sent again once on a fresh one if that fails."""
         parts = urllib.parse.urlsplit(base)
-        conn = http.client.HTTPConnection(
-            parts.hostname or "127.0.0.1", parts.port or 80, timeout=120
-        )
-        try:
-            conn.request(verb, path, body=body or None, headers=headers)
-            answer = conn.getresponse()
-            return answer.status, answer.getheaders(), answer.read()
-        finally:
-            conn.close()
+        where = (parts.hostname or "127.0.0.1", parts.port or 80)
+        if not self.keep_alive:
+            conn = http.client.HTTPConnection(*where, timeout=120)
+            try:
+                conn.request(verb, path, body=body or None, headers=headers)
+                answer = conn.getresponse()
+                return answer.status, answer.getheaders(), answer.read()
+            finally:
+                conn.close()
+        conns: dict[tuple[str, int], http.client.HTTPConnection] | None
+        conns = getattr(self._conns, "by_upstream", None)
+        if conns is None:
+            conns = self._conns.by_upstream = {}
+        for attempt in (1, 2):  # a kept-alive connection the upstream has closed meanwhile
+            conn = conns.get(where) or http.client.HTTPConnection(*where, timeout=120)
+            conns[where] = conn
+            try:
+                conn.request(verb, path, body=body or None, headers=headers)
+                answer = conn.getresponse()
+                return answer.status, answer.getheaders(), answer.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conns.pop(where, None)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def _forward(self, body: bytes, method: Any, payload: Any) -> bytes:
         parts = urllib.parse.urlsplit(self.target)
