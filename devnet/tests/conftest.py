@@ -13,11 +13,11 @@ Backends: ``proto`` runs on the node ``backend`` gives. Every ``test_protocol_*.
 twice, on the embedded py-evm devnet (``pyevm``, the session ``devnet``) and on Hardhat's node
 with the same contracts deployed (``hardhat``, marked slow: one node per session, started on
 first use and stopped at the end; skipped where Node.js/npm is missing). Other modules using
-``proto`` (conformance, live-chain rows) run on ``pyevm`` only. A test marked
+``proto`` (the conformance CLI, the live-chain rows) run on ``pyevm`` only. A test marked
 ``@pytest.mark.pyevm_only(reason=...)`` is skipped on hardhat with that reason (where Hardhat's
-node, not the protocol, differs). ``backend_isolated`` takes an
-evm_snapshot before each test and reverts it afterwards on either backend; ``backend_accounts``
-are the funded accounts (the same public test keys on both).
+node, not the protocol, differs). ``backend_isolated`` takes an evm_snapshot before each test
+and reverts it afterwards on either backend; ``backend_accounts`` are the funded accounts (the
+same public test keys on both).
 """
 
 from __future__ import annotations
