@@ -285,7 +285,7 @@ class FaultProxy:
                 payload = json.loads(body)
                 action: Any = None
                 if isinstance(payload, list):
-                    self._answer(proxy._batch(body, payload))
+                    self._answer_bytes(proxy._batch(body, payload))
                     return
                 method = payload.get("method") if isinstance(payload, dict) else None
                 with proxy._lock:
@@ -420,11 +420,16 @@ class FaultProxy:
                 self.forwarded_raw.append(payload["params"][0])
         return answer
 
-    def _batch(self, body: bytes, payload: list[Any]) -> Any:
-        """Forward a batch, then apply queued ``error``/``result`` actions to its entries."""
-        answer = json.loads(self._forward(body, None, payload))
+    def _batch(self, body: bytes, payload: list[Any]) -> bytes:
+        """Forward a batch, then apply queued ``error``/``result`` actions to its entries
+        (without any queued fault, the node's bytes are answered as they are)."""
+        raw = self._forward(body, None, payload)
+        with self._lock:
+            if not any(self.faults.values()):
+                return raw
+        answer = json.loads(raw)
         if not isinstance(answer, list):
-            return answer
+            return raw
         by_id = {item.get("id"): item for item in answer if isinstance(item, dict)}
         with self._lock:
             for call in payload:
@@ -443,7 +448,7 @@ class FaultProxy:
                     item["error"] = {"code": action[1], "message": action[2]}
                 else:
                     item["result"] = action[1]
-        return answer
+        return json.dumps(answer).encode()
 
     def inject(self, method: str, *actions: Any) -> None:
         """Queue ``actions`` for the next calls of ``method``."""
