@@ -14,9 +14,11 @@ returned everything), nonces used per run for writes.
 
 from __future__ import annotations
 
+import http.client
 import json
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +27,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _proxy import set_phase
+
+def set_phase(proxy_base: str, name: str) -> None:
+    """Tell the counting proxy at ``proxy_base`` (``_proxy.CountingProxy``) that phase ``name``
+    starts. Here, not in ``_proxy``: this side may run in the published SDK's venv, which has
+    no ogpu_devnet."""
+    conn = http.client.HTTPConnection(urllib.parse.urlsplit(proxy_base).netloc, timeout=10)
+    try:
+        conn.request("POST", "/_phase/" + urllib.parse.quote(name, safe=""), body=b"")
+        conn.getresponse().read()
+    finally:
+        conn.close()
 
 
 def _direct_rpc(url: str, method: str, params: list[Any]) -> Any:

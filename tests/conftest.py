@@ -4,8 +4,11 @@ Everything runs against the session devnet (``devnet`` fixture of the ogpu_devne
 plugin) over HTTP. Each end-to-end test runs inside ``net`` (an evm_snapshot reverted after
 the test) and starts the providers it needs with ``providers`` (stopped before the revert).
 
-Account roles (devnet accounts; the last one funds the provider runtime's fresh keys):
-client = 1, other client = 2, agent = 3, stand-alone provider = 4, its master = 5.
+The SDK is pointed at the devnet with ``ogpu_devnet.testing.use_devnet`` (for the session, the
+``OGPU_IPFS_*`` environment left alone), and
+the accounts are its role accounts (``ogpu_devnet.testing.roles``: client = 1, stand-alone
+provider = 2, its master = 3, agent = 6, other client = 7; the last one funds the provider
+runtime's fresh keys).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from ogpu.client import (
     publish_source,
 )
 from ogpu.protocol import vault
+from ogpu_devnet.testing import roles, use_devnet
 
 ETHER = 10**18
 PAYMENT = 10**16
@@ -34,17 +38,11 @@ T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
-def ogpu_chain(devnet: Any) -> ChainLike:
-    """ogpu.chain pointed at the session devnet (the current chain for the whole session)."""
-    ChainConfig.configure(
-        ChainId.OGPU_DEVNET,
-        rpc_url=devnet.rpc_url,
-        contracts=dict(devnet.contracts),
-        ipfs_publish_url=devnet.ipfs.publish_url,
-        ipfs_gateway_url=devnet.ipfs.gateway_url,
-    )
-    ChainConfig.set_chain(ChainId.OGPU_DEVNET)
-    return ChainId.OGPU_DEVNET
+def ogpu_chain(devnet: Any) -> Iterator[ChainLike]:
+    """ogpu.chain pointed at the session devnet (the current chain for the rest of the
+    session; the previous configuration comes back when the session ends)."""
+    with use_devnet(devnet, env=False):
+        yield ChainId.OGPU_DEVNET
 
 
 @dataclass
@@ -118,19 +116,19 @@ class Net:
 def net(devnet_isolated: Any, ogpu_chain: ChainLike) -> Iterator[Net]:
     """The session devnet inside an evm_snapshot (reverted after the test)."""
     clear_all_nonce_caches()  # a previous test's revert rewound every nonce
-    a = devnet_isolated.accounts
+    r = roles(devnet_isolated)
     yield Net(
         devnet=devnet_isolated,
         chain=ogpu_chain,
-        client_key=a[1].private_key,
-        client=a[1].address,
-        client2_key=a[2].private_key,
-        agent_key=a[3].private_key,
-        agent=a[3].address,
-        provider_key=a[4].private_key,
-        provider=a[4].address,
-        master_key=a[5].private_key,
-        master=a[5].address,
+        client_key=r.client.private_key,
+        client=r.client.address,
+        client2_key=r.client2.private_key,
+        agent_key=r.agent.private_key,
+        agent=r.agent.address,
+        provider_key=r.provider.private_key,
+        provider=r.provider.address,
+        master_key=r.master.private_key,
+        master=r.master.address,
     )
     clear_all_nonce_caches()
 

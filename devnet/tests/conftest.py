@@ -8,11 +8,22 @@ stub contracts through the *deployed* (mainnet) ABIs, signing locally and sendin
 transactions; ``proto_world`` builds, once per module inside an evm_snapshot, a small network
 (funded client, two providers with lockup, a paired master, agents, one FIRST_RESPONSE and one
 MANUAL_CONFIRMATION source with both providers registered).
+
+Backends: ``proto`` runs on the node ``backend`` gives. Every ``test_protocol_*.py`` test runs
+twice, on the embedded py-evm devnet (``pyevm``, the session ``devnet``) and on Hardhat's node
+with the same contracts deployed (``hardhat``, marked slow: one node per session, started on
+first use and stopped at the end; skipped where Node.js/npm is missing). Other modules using
+``proto`` (the conformance CLI, the live-chain rows) run on ``pyevm`` only. A test marked
+``@pytest.mark.pyevm_only(reason=...)`` is skipped on hardhat with that reason (where Hardhat's
+node, not the protocol, differs). ``backend_isolated`` takes an evm_snapshot before each test
+and reverts it afterwards on either backend; ``backend_accounts`` are the funded accounts (the
+same public test keys on both).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +35,80 @@ from web3 import Web3
 from web3._utils.events import get_event_data
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
+
+# ---------------------------------------------------------------------------- backends
+
+BACKENDS = ["pyevm", pytest.param("hardhat", marks=pytest.mark.slow)]
+"""The nodes the stub-protocol suite runs on (the ids of the ``backend`` parameter)."""
+
+PARAMETRISED_MODULES = "test_protocol_"
+"""Test modules whose name starts with this run on every backend of :data:`BACKENDS`."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "pyevm_only(reason): on the stub-protocol suite's hardhat backend, skip with this reason",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip the ``pyevm_only`` tests on the hardhat backend, saying why."""
+    for item in items:
+        marker = item.get_closest_marker("pyevm_only")
+        callspec = getattr(item, "callspec", None)
+        if marker is None or callspec is None or callspec.params.get("backend") != "hardhat":
+            continue
+        reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+        item.add_marker(pytest.mark.skip(reason=f"py-evm only: {reason}"))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the stub-protocol modules on both backends (one session-wide node each)."""
+    name = metafunc.definition.path.name
+    if name.startswith(PARAMETRISED_MODULES) and "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", BACKENDS, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def hardhat_devnet() -> Iterator[Any]:
+    """Hardhat's node with the protocol deployed and a pinning service, once per session."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("Node.js/npm not found: cannot run Hardhat's node")
+    from ogpu_devnet._hardhat import HardhatDevnet
+
+    with HardhatDevnet() as net:
+        yield net
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> Any:
+    """The running node of this test's backend: the py-evm ``devnet`` (default) or
+    ``hardhat_devnet``. Both have ``rpc_url``, ``contracts``, ``accounts`` and ``web3()``."""
+    name = getattr(request, "param", "pyevm")
+    return request.getfixturevalue("devnet" if name == "pyevm" else "hardhat_devnet")
+
+
+@pytest.fixture(scope="session")
+def backend_accounts(backend: Any) -> list[Any]:
+    """The backend's funded accounts (``.address``, ``.private_key``; account 0 deployed)."""
+    return list(backend.accounts)
+
+
+@pytest.fixture
+def backend_isolated(request: pytest.FixtureRequest, backend: Any) -> Iterator[Any]:
+    """The backend, reverted to its pre-test state afterwards: ``devnet_isolated`` on py-evm
+    (also restores auto-mining and the fault knobs), evm_snapshot/evm_revert on Hardhat."""
+    if getattr(backend, "chain", None) is not None:  # the py-evm Devnet
+        yield request.getfixturevalue("devnet_isolated")
+        return
+    w3 = backend.web3()
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    try:
+        yield backend
+    finally:
+        assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True
+
 
 # ---------------------------------------------------------------------------- protocol section
 
@@ -251,13 +336,13 @@ class World:
 
 
 @pytest.fixture(scope="session")
-def proto(devnet: Any, devnet_w3: Web3) -> Protocol:
-    """Plain-web3.py access to the devnet's deployed protocol (mainnet ABIs)."""
-    return Protocol(devnet_w3, devnet.contracts)
+def proto(backend: Any) -> Protocol:
+    """Plain-web3.py access to the backend's deployed protocol (mainnet ABIs)."""
+    return Protocol(backend.web3(), backend.contracts)
 
 
 @pytest.fixture(scope="module")
-def proto_world(proto: Protocol, devnet_accounts: list[Any]) -> Iterator[World]:
+def proto_world(proto: Protocol, backend_accounts: list[Any]) -> Iterator[World]:
     """A small network built once per module inside an evm_snapshot, reverted afterwards.
 
     client (10 ether in the Vault), provider and provider2 (0.1 ether locked each), master
@@ -266,7 +351,7 @@ def proto_world(proto: Protocol, devnet_accounts: list[Any]) -> Iterator[World]:
     with provider (env CPU) and provider2 (env NVIDIA) registered to both.
     """
     snapshot = proto.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
-    a = devnet_accounts
+    a = backend_accounts
     world_accounts = dict(
         admin=a[0], client=a[1], provider=a[2], master=a[3], agent=a[4], outsider=a[5],
         provider2=a[6], client2=a[7],

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.usefixtures("devnet_isolated")
+pytestmark = pytest.mark.usefixtures("backend_isolated")
 
 Protocol = Any  # conftest.Protocol
 World = Any  # conftest.World

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.usefixtures("devnet_isolated")
+pytestmark = pytest.mark.usefixtures("backend_isolated")
 
 Protocol = Any  # conftest.Protocol
 World = Any  # conftest.World
@@ -16,6 +16,10 @@ def _key(log: Any) -> tuple[str, int]:
     return (log["transactionHash"].hex(), int(log["logIndex"]))
 
 
+@pytest.mark.pyevm_only(
+    reason="Hardhat's eth_newFilter also delivers the logs of the block that is the head when "
+    "the filter is created (the devnet, like geth, starts after it), so the counts differ"
+)
 def test_nexus_filter_delivers_each_protocol_log_once(proto: Protocol, proto_world: World) -> None:
     w = proto_world
     log_filter = proto.w3.eth.filter({"address": proto.nexus.address})

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from web3.exceptions import ContractPanicError
 
-pytestmark = pytest.mark.usefixtures("devnet_isolated")
+pytestmark = pytest.mark.usefixtures("backend_isolated")
 
 # enums of network.md (conftest is not importable under --import-mode=importlib)
 ACTIVE, INACTIVE = 0, 1
@@ -126,10 +126,10 @@ def test_inactivate_source_one_way(proto: Protocol, proto_world: World) -> None:
 
 
 def test_register_by_provider_records_registrant(
-    proto: Protocol, proto_world: World, devnet_accounts: list[Any]
+    proto: Protocol, proto_world: World, backend_accounts: list[Any]
 ) -> None:
     w = proto_world
-    newcomer = devnet_accounts[8]
+    newcomer = backend_accounts[8]
     v, n = proto.vault.functions, proto.nexus.functions
     proto.send(v.deposit(newcomer.address), newcomer, value=10**15)
     proto.send(v.lock(10**15), newcomer)
@@ -159,10 +159,10 @@ def test_register_by_provider_records_registrant(
 
 
 def test_register_checks_environment_and_lockup(
-    proto: Protocol, proto_world: World, devnet_accounts: list[Any]
+    proto: Protocol, proto_world: World, backend_accounts: list[Any]
 ) -> None:
     w = proto_world
-    newcomer = devnet_accounts[8]
+    newcomer = backend_accounts[8]
     v, n = proto.vault.functions, proto.nexus.functions
     min_lockup = v.MIN_LOCKUP_PER_SOURCE().call()
     register = n.register(w.src_first, newcomer.address, CPU)
@@ -222,6 +222,10 @@ def test_unregister_leaves_zero_slot(proto: Protocol, proto_world: World) -> Non
     assert s.getRegistrants(0, 2).call() == [ZERO, w.provider2.address, w.provider.address]
 
 
+@pytest.mark.pyevm_only(
+    reason="Hardhat answers a failing eth_call with code -32603 and the revert data nested "
+    "(conformance row 22), so web3.py raises ContractLogicError, not ContractPanicError"
+)
 def test_pagination_is_inclusive_and_never_clamps(proto: Protocol, proto_world: World) -> None:
     """Live semantics (devnet/docs/live-chain.md rows 1-7): both bounds inclusive, no clamping,
     Panic(0x32) past the end, Source getters absolute (lower > 0 panics)."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.usefixtures("devnet_isolated")
+pytestmark = pytest.mark.usefixtures("backend_isolated")
 
 # enums of network.md (conftest is not importable under --import-mode=importlib)
 NEW, ATTEMPTED, RESPONDED, CANCELED, EXPIRED, FINALIZED = range(6)
@@ -238,11 +238,11 @@ def test_submit_response_reverts(proto: Protocol, proto_world: World) -> None:
     proto.submit(task_addr, w.provider2, "different-data", 1)
 
 
-def test_attempt_reverts(proto: Protocol, proto_world: World, devnet_accounts: list[Any]) -> None:
+def test_attempt_reverts(proto: Protocol, proto_world: World, backend_accounts: list[Any]) -> None:
     w = proto_world
     task_addr = proto.publish_task(w.src_first, w.client)
     attempt = proto.nexus.functions.attempt
-    stranger = devnet_accounts[8]  # not registered anywhere
+    stranger = backend_accounts[8]  # not registered anywhere
     proto.expect_revert(attempt(task_addr, stranger.address, 0), stranger, "NotRegistered")
     proto.expect_revert(attempt(task_addr, w.provider.address, 0), w.outsider, "NotMaster")
     proto.expect_revert(attempt(task_addr, w.provider2.address, 0), w.outsider, "NotProvider")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-pytestmark = pytest.mark.usefixtures("devnet_isolated")
+pytestmark = pytest.mark.usefixtures("backend_isolated")
 
 ZERO = "0x0000000000000000000000000000000000000000"
 THE_ORDER = "0x306Dc3fF30254675B209D916475094401aCC4a1E"
@@ -25,9 +25,9 @@ World = Any  # conftest.World
 
 
 @pytest.fixture
-def pair(devnet_accounts: list[Any]) -> tuple[Any, Any]:
+def pair(backend_accounts: list[Any]) -> tuple[Any, Any]:
     """(provider, master): accounts not paired by proto_world."""
-    return devnet_accounts[8], devnet_accounts[9]
+    return backend_accounts[8], backend_accounts[9]
 
 
 def _assert_paired(proto: Protocol, provider: str, master: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.usefixtures("devnet_isolated")
+pytestmark = pytest.mark.usefixtures("backend_isolated")
 
 ETHER = 10**18
 Protocol = Any  # conftest.Protocol

@@ -13,6 +13,7 @@ from ogpu.ipfs import OGPUError
 from ogpu_devnet import Devnet
 from ogpu_devnet.chain import StateDirError
 from ogpu_devnet.errors import DevnetError
+from ogpu_devnet.testing import roles
 from web3.logs import DISCARD
 
 ETHER = 10**18
@@ -60,7 +61,8 @@ def _pin(net: Devnet, payload: dict[str, Any]) -> str:
 def _build_history(net: Devnet) -> dict[str, Any]:
     """Publish a source and a task, attempt it, and use every journaled control."""
     w3: Any = net.web3()
-    client, provider = net.accounts[1], net.accounts[2]
+    r = roles(net)
+    client, provider = r.client, r.provider
     nexus, controller, vault = (_contract(w3, net, n) for n in ("Nexus", "Controller", "Vault"))
     config_url = _pin(net, {"function_name": "infer", "data": {"prompt": "hello"}})
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.request
 from typing import Any
 
 import pytest
+import requests
 from ogpu.chain import ChainConfig, ChainId
 from ogpu.chain._rpc import RpcClient
 from ogpu.protocol import vault
@@ -62,6 +64,9 @@ def test_roles_are_distinct_funded_accounts(devnet: Any) -> None:
     named = [r.deployer, r.client, r.provider, r.master, r.other, r.provider2]
     assert len({a.address for a in named}) == 6
     assert list(r.accounts[:6]) == named
+    named += [r.agent, r.client2]
+    assert len({a.address for a in named}) == 8
+    assert list(r.accounts[:8]) == named
     for account in named:
         balance = _post(
             devnet.rpc_url,
@@ -107,3 +112,70 @@ def test_the_readme_example_a_lost_answer_sends_once(devnet_isolated: Any) -> No
         vault.deposit(accounts.client.address, 10**15, signer=accounts.client.private_key)
         assert vault.get_balance_of(accounts.client.address) >= 10**15
     assert len(proxy.forwarded_raw) == 1
+
+
+def test_one_proxy_for_rpc_and_pinning_service_with_latency_and_hooks(devnet: Any) -> None:
+    """``rpc_path`` + ``http_upstream``: JSON-RPC and the pinning service behind one proxy,
+    both delayed by ``latency`` and counted; ``control`` answers its own requests (not counted);
+    a refused batch's HTTP status reaches the caller unchanged."""
+    seen: list[tuple[str, int]] = []
+
+    class Marked(FaultProxy):
+        def on_request(self, kind: str, calls: int) -> None:
+            seen.append((kind, calls))
+
+        def control(self, verb: str, path: str, body: bytes) -> bytes | None:
+            return b"marked" if path == "/_mark" else None
+
+    with pytest.raises(ValueError, match="rpc_path"):
+        FaultProxy(devnet.rpc_url, http_upstream=devnet.ipfs.base_url)
+    with Marked(
+        devnet.rpc_url, latency=0.05, rpc_path="/rpc", http_upstream=devnet.ipfs.base_url
+    ) as proxy:
+        assert proxy.url == proxy.base + "/rpc"
+        started = time.monotonic()
+        batch = [{"jsonrpc": "2.0", "id": i, "method": "eth_chainId", "params": []} for i in (1, 2)]
+        answers = _post(proxy.url, batch)
+        assert [int(a["result"], 16) for a in answers] == [devnet.chain_id] * 2
+        assert time.monotonic() - started >= 0.05
+        upload = requests.post(
+            proxy.base + "/file/create", files={"file": ("a.txt", b"hello")}, timeout=10
+        )
+        assert upload.status_code == 200, upload.text
+        cid = upload.json()["link"].rsplit("/", 1)[-1]
+        fetched = requests.get(f"{proxy.base}/ipfs/{cid}", timeout=10)
+        assert fetched.status_code == 200 and fetched.content == b"hello"
+        assert requests.post(proxy.base + "/_mark", timeout=10).content == b"marked"
+        assert (proxy.count, proxy.rpc_calls, proxy.relayed) == (3, 2, 2)
+        assert seen == [("rpc", 2), ("http", 0), ("http", 0)]
+        assert devnet.ipfs.count("/file/create") >= 1
+
+        devnet.set_batching(no_batch=True)
+        try:
+            refused = requests.post(proxy.url, json=batch, timeout=10)
+        finally:
+            devnet.set_batching()
+        assert refused.status_code == 400
+
+
+def test_use_devnet_env_false_leaves_the_environment_alone(
+    devnet: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OGPU_IPFS_PUBLISH_URL", raising=False)
+    with use_devnet(devnet, env=False):
+        assert "OGPU_IPFS_PUBLISH_URL" not in os.environ
+        assert ChainConfig.get_ipfs_publish_url(ChainId.OGPU_DEVNET) == devnet.ipfs.publish_url
+    assert "OGPU_IPFS_PUBLISH_URL" not in os.environ
+
+
+def test_keep_alive_proxy_forwards_many_requests_on_kept_connections(devnet: Any) -> None:
+    with FaultProxy(
+        devnet.rpc_url, rpc_path="/rpc", http_upstream=devnet.ipfs.base_url, keep_alive=True
+    ) as proxy:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+        with requests.Session() as session:
+            for _ in range(5):
+                answer = session.post(proxy.url, json=body, timeout=10).json()
+                assert int(answer["result"], 16) == devnet.chain_id
+            assert session.get(proxy.base + "/ipfs/nonexistent", timeout=10).status_code >= 400
+        assert (proxy.count, proxy.rpc_calls, proxy.relayed) == (6, 5, 1)

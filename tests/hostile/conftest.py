@@ -36,6 +36,7 @@ from ogpu.client import (
     publish_task,
 )
 from ogpu.protocol import chain_time, vault
+from ogpu_devnet.testing import roles
 
 ETHER = 10**18
 MIN_PAYMENT = 10**15
@@ -176,11 +177,11 @@ def world(devnet: Any, ogpu_chain: ChainLike) -> Iterator[World]:
         publish_url=devnet.ipfs.publish_url, gateway=devnet.ipfs.gateway_url, backoff=0.0
     )
     try:
-        a = devnet.accounts
-        client_key, other_key = a[1].private_key, a[2].private_key
-        vault.deposit(a[1].address, ETHER, signer=client_key)
+        r = roles(devnet)
+        client_key, other_key = r.client.private_key, r.other.private_key
+        vault.deposit(r.client.address, ETHER, signer=client_key)
         template = World(
-            devnet, ogpu_chain, client_key, a[1].address, other_key, a[2].address,
+            devnet, ogpu_chain, client_key, r.client.address, other_key, r.other.address,
             Source("0x" + "00" * 20), Task("0x" + "00" * 20), canary,
         )  # fmt: skip
         source = publish_source(template.source_info(), client_key)

@@ -29,7 +29,47 @@ DEFAULT_MIN_LOCKUP_PER_SOURCE = 10**15
 CONTRACT_KEYS = ("NEXUS", "CONTROLLER", "TERMINAL", "VAULT", "MANAGER")
 
 
-class Devnet:
+class _NodeAccess:
+    """``web3()`` and ``manifest()`` of a running local network, shared by :class:`Devnet`
+    and :class:`ogpu_devnet._hardhat.HardhatDevnet` (which set the class attributes)."""
+
+    _NOT_RUNNING = "the devnet is not running; call start() first"
+    _MANIFEST_EXTRA: dict[str, Any] = {}
+
+    chain_id: int
+    contracts: dict[str, str]
+    accounts: list[DevAccount]
+    ipfs: MockPinningService | None
+
+    @property
+    def rpc_url(self) -> str:
+        """``http://host:port`` of the JSON-RPC node."""
+        raise NotImplementedError
+
+    def web3(self, timeout: float = 30) -> Web3:
+        """A fresh web3.py client (HTTPProvider) connected to this network's node."""
+        from web3 import Web3
+
+        return Web3(Web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": timeout}))
+
+    def manifest(self) -> dict[str, Any]:
+        """Everything a client needs: URLs, chain id, contract addresses, funded accounts."""
+        if self.ipfs is None:
+            raise DevnetNotRunningError(self._NOT_RUNNING)
+        return {
+            "rpc_url": self.rpc_url,
+            "chain_id": self.chain_id,
+            "contracts": dict(self.contracts),
+            "ipfs_publish_url": self.ipfs.publish_url,
+            "ipfs_gateway_url": self.ipfs.gateway_url,
+            "accounts": [
+                {"address": a.address, "private_key": a.private_key} for a in self.accounts
+            ],
+            **self._MANIFEST_EXTRA,
+        }
+
+
+class Devnet(_NodeAccess):
     """A local OpenGPU network: py-evm chain with the protocol deployed, JSON-RPC, pinning service.
 
     Use as a context manager (or call :meth:`start` / :meth:`stop`). Ports 0 pick free ports.
@@ -170,7 +210,7 @@ class Devnet:
     def rpc_url(self) -> str:
         """``http://host:port`` of the JSON-RPC server."""
         if self.rpc is None:
-            raise DevnetNotRunningError("the devnet is not running; call start() first")
+            raise DevnetNotRunningError(self._NOT_RUNNING)
         return self.rpc.url
 
     # ------------------------------------------------------------------ fault knobs
@@ -216,27 +256,6 @@ class Devnet:
         knobs = self._knobs()
         knobs.reset()
         knobs.set_batching()
-
-    def web3(self, timeout: float = 30) -> Web3:
-        """A fresh web3.py client (HTTPProvider) connected to this devnet."""
-        from web3 import Web3
-
-        return Web3(Web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": timeout}))
-
-    def manifest(self) -> dict[str, Any]:
-        """Everything a client needs: URLs, chain id, contract addresses, funded accounts."""
-        if self.ipfs is None:
-            raise DevnetNotRunningError("the devnet is not running; call start() first")
-        return {
-            "rpc_url": self.rpc_url,
-            "chain_id": self.chain_id,
-            "contracts": dict(self.contracts),
-            "ipfs_publish_url": self.ipfs.publish_url,
-            "ipfs_gateway_url": self.ipfs.gateway_url,
-            "accounts": [
-                {"address": a.address, "private_key": a.private_key} for a in self.accounts
-            ],
-        }
 
 
 class DevnetConfigError(DevnetError, ValueError):

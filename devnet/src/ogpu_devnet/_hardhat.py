@@ -18,19 +18,18 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ogpu_devnet._devnet import (
     DEFAULT_MIN_LOCKUP_PER_SOURCE,
     DEFAULT_UNBONDING_PERIOD,
     DevnetConfigError,
     DevnetNotRunningError,
+    _NodeAccess,
 )
 from ogpu_devnet.chain import DEFAULT_CHAIN_ID, DevAccount, DevnetError, default_accounts
 
 if TYPE_CHECKING:
-    from web3 import Web3
-
     from ogpu_devnet.ipfs import MockPinningService
 
 HARDHAT_DIR_ENV = "OGPU_DEVNET_HARDHAT_DIR"
@@ -80,12 +79,16 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
-class HardhatDevnet:
+class HardhatDevnet(_NodeAccess):
     """Hardhat's node (a child process), the protocol deployed on it, and a pinning service.
 
     Same interface as :class:`ogpu_devnet.Devnet` where it matters (``start``/``stop``, context
-    manager, ``rpc_url``, ``contracts``, ``accounts``, ``web3()``, ``manifest()``).
+    manager, ``rpc_url``, ``contracts``, ``accounts``, and the same ``web3()`` and
+    ``manifest()``, whose ``backend`` key says ``"hardhat"``).
     """
+
+    _NOT_RUNNING = "the Hardhat devnet is not running; call start() first"
+    _MANIFEST_EXTRA = {"backend": "hardhat"}
 
     def __init__(
         self,
@@ -205,27 +208,5 @@ class HardhatDevnet:
     def rpc_url(self) -> str:
         """``http://host:port`` of Hardhat's node."""
         if self._url is None:
-            raise DevnetNotRunningError("the Hardhat devnet is not running; call start() first")
+            raise DevnetNotRunningError(self._NOT_RUNNING)
         return self._url
-
-    def web3(self, timeout: float = 30) -> Web3:
-        """A fresh web3.py client connected to Hardhat's node."""
-        from web3 import Web3
-
-        return Web3(Web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": timeout}))
-
-    def manifest(self) -> dict[str, Any]:
-        """The same keys as :meth:`ogpu_devnet.Devnet.manifest`."""
-        if self.ipfs is None:
-            raise DevnetNotRunningError("the Hardhat devnet is not running; call start() first")
-        return {
-            "rpc_url": self.rpc_url,
-            "chain_id": self.chain_id,
-            "contracts": dict(self.contracts),
-            "ipfs_publish_url": self.ipfs.publish_url,
-            "ipfs_gateway_url": self.ipfs.gateway_url,
-            "accounts": [
-                {"address": a.address, "private_key": a.private_key} for a in self.accounts
-            ],
-            "backend": "hardhat",
-        }

@@ -31,12 +31,13 @@ The keys are the devnet's public test keys: never use them on a real network.
 
 from __future__ import annotations
 
+import http.client
 import http.server
 import json
 import os
 import threading
 import time
-import urllib.request
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,9 +56,11 @@ _SINGLETONS = ("NEXUS", "CONTROLLER", "TERMINAL", "VAULT", "MANAGER")
 class Roles:
     """The devnet's funded accounts by role (each has ``address`` and ``private_key``).
 
-    ``deployer`` deployed the contracts; ``client`` publishes sources and tasks; ``provider``
-    and ``provider2`` answer them; ``master`` manages providers; ``other`` owns nothing (for
-    "not the owner" checks). ``accounts`` lists all of them in devnet order.
+    ``deployer`` deployed the contracts; ``client`` publishes sources and tasks, ``client2``
+    is a second client; ``provider`` and ``provider2`` answer them; ``master`` manages
+    providers; ``agent`` acts for a client or a master once they authorise it; ``other`` owns
+    nothing (for "not the owner" checks). ``accounts`` lists every funded account in devnet
+    order (the last one is left to the provider runtime, which funds its fresh keys from it).
     """
 
     deployer: DevAccount
@@ -67,25 +70,33 @@ class Roles:
     other: DevAccount
     provider2: DevAccount
     accounts: tuple[DevAccount, ...]
+    agent: DevAccount
+    client2: DevAccount
 
 
 def roles(devnet: Any) -> Roles:
-    """The role accounts of ``devnet`` (accounts 0 to 5, in the order of :class:`Roles`)."""
+    """The role accounts of ``devnet``: accounts 0 to 5 in the order of :class:`Roles`, then
+    ``agent`` (6) and ``client2`` (7)."""
     accounts = tuple(devnet.accounts)
-    if len(accounts) < 6:
-        raise ValueError(f"a devnet with at least 6 accounts is needed, got {len(accounts)}")
-    deployer, client, provider, master, other, provider2 = accounts[:6]
-    return Roles(deployer, client, provider, master, other, provider2, accounts)
+    if len(accounts) < 8:
+        raise ValueError(f"a devnet with at least 8 accounts is needed, got {len(accounts)}")
+    deployer, client, provider, master, other, provider2, agent, client2 = accounts[:8]
+    return Roles(
+        deployer, client, provider, master, other, provider2, accounts, agent=agent, client2=client2
+    )
 
 
 @contextmanager
-def use_devnet(devnet: Any, *, rpc_url: str | None = None) -> Iterator[Roles]:
+def use_devnet(devnet: Any, *, rpc_url: str | None = None, env: bool = True) -> Iterator[Roles]:
     """Make ``devnet`` the SDK's current chain inside the block; restore the previous chain,
     the devnet entry's RPC URL, contracts and IPFS endpoints, the ``OGPU_IPFS_*`` environment
     variables and the nonce caches afterwards (also when the block raises).
 
     ``rpc_url`` routes the SDK through another URL (e.g. a :class:`FaultProxy` in front of
-    the devnet). Yields the devnet's :func:`roles`.
+    the devnet). ``env=False`` leaves the ``OGPU_IPFS_PUBLISH_URL`` / ``OGPU_IPFS_GATEWAY``
+    environment variables alone (the devnet's chain entry still names its pinning service),
+    e.g. for a session-wide use where other tests check the SDK's defaults. Yields the
+    devnet's :func:`roles`.
     """
     from ogpu.chain import ChainConfig, ChainId, clear_all_nonce_caches
 
@@ -95,8 +106,9 @@ def use_devnet(devnet: Any, *, rpc_url: str | None = None) -> Iterator[Roles]:
     saved_contracts = {name: ChainConfig.get_contract_address(name, dev) for name in _SINGLETONS}
     saved_ipfs = (ChainConfig.get_ipfs_publish_url(dev), ChainConfig.get_ipfs_gateway_url(dev))
     saved_env = {name: os.environ.get(name) for name in _IPFS_ENV}
-    os.environ["OGPU_IPFS_PUBLISH_URL"] = devnet.ipfs.publish_url
-    os.environ["OGPU_IPFS_GATEWAY"] = devnet.ipfs.gateway_url
+    if env:
+        os.environ["OGPU_IPFS_PUBLISH_URL"] = devnet.ipfs.publish_url
+        os.environ["OGPU_IPFS_GATEWAY"] = devnet.ipfs.gateway_url
     try:
         ChainConfig.configure(
             dev,
@@ -127,12 +139,29 @@ def use_devnet(devnet: Any, *, rpc_url: str | None = None) -> Iterator[Roles]:
                 os.environ[name] = value
 
 
+class _UpstreamStatus(Exception):
+    """The node answered a non-2xx HTTP status: passed through to the caller as it is."""
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], data: bytes) -> None:
+        super().__init__(status)
+        self.status, self.headers, self.data = status, headers, data
+
+
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
+
+
 class FaultProxy:
     """A loopback JSON-RPC proxy in front of ``target`` that counts what it forwards and
     injects faults on chosen methods.
 
-    Counting: ``count`` (HTTP requests received = round trips) and ``bodies`` (their raw
-    bodies); :meth:`reset` zeroes both. ``latency`` (seconds) delays every request.
+    Counting: ``count`` (HTTP requests received = round trips), ``rpc_calls`` (JSON-RPC calls,
+    each member of a batch counted) and ``bodies`` (the raw JSON-RPC bodies); :meth:`reset`
+    zeroes them. ``latency`` (seconds, the word of the pinning service's ``Faults.latency``)
+    delays every request before it is forwarded: a remote node's round trip; concurrent
+    requests wait concurrently. Every request goes to the node on a connection of its own;
+    ``keep_alive=True`` reuses one per proxy thread (cheaper, for benchmarks), and sends a
+    request again once if its kept-alive connection fails, so do not combine it with faults
+    of the node that drop connections (``Devnet.drop_after``).
 
     Faults, consumed one per matching single (non-batch) call of ``method``:
 
@@ -147,16 +176,48 @@ class FaultProxy:
 
     In a batch, calls of a method with a queued ``error`` or ``result`` action are forwarded
     with the rest, and their entry in the answer is replaced (one action per matching call).
-    :meth:`reset_faults` forgets queued faults.
+    :meth:`reset_faults` forgets queued faults. A non-2xx HTTP answer of the node (e.g. a
+    refused batch) reaches the caller unchanged.
 
     Every ``eth_sendRawTransaction`` that reached the node is recorded in ``forwarded_raw``;
     every one the proxy saw (whatever its fate) in ``seen_raw``.
+
+    One proxy for a whole devnet: with ``http_upstream`` (e.g. the pinning service's base URL),
+    JSON-RPC is served under ``rpc_path`` only (``url`` ends with it) and every other request
+    (GET or POST, any path) is relayed to ``http_upstream`` unchanged, after the same
+    ``latency``, counted in ``count`` and ``relayed``. Subclasses may override
+    :meth:`on_request` (see every counted request) and :meth:`control` (answer requests of
+    their own, e.g. a test harness's markers, without counting or delaying them).
+
+    Example (a remote RPC and gateway, 30 ms away)::
+
+        with FaultProxy(net.rpc_url, rpc_path="/rpc", latency=0.03,
+                        http_upstream=net.ipfs.base_url) as proxy:
+            use proxy.url (JSON-RPC), proxy.base + "/file/create", proxy.base + "/ipfs"
     """
 
-    def __init__(self, target: str, *, latency: float = 0.0) -> None:
+    def __init__(
+        self,
+        target: str,
+        *,
+        latency: float = 0.0,
+        rpc_path: str = "/",
+        http_upstream: str | None = None,
+        keep_alive: bool = False,
+    ) -> None:
+        if not rpc_path.startswith("/"):
+            raise ValueError(f"rpc_path must start with '/', got {rpc_path!r}")
+        if http_upstream is not None and rpc_path == "/":
+            raise ValueError("with http_upstream, JSON-RPC needs its own rpc_path (e.g. '/rpc')")
         self.target = target
         self.latency = latency
+        self.rpc_path = rpc_path
+        self.http_upstream = http_upstream
+        self.keep_alive = keep_alive
+        self._conns = threading.local()
         self.count = 0
+        self.rpc_calls = 0
+        self.relayed = 0
         self.bodies: list[bytes] = []
         self.faults: dict[str, list[Any]] = {}
         self.seen_raw: list[str] = []
@@ -166,18 +227,65 @@ class FaultProxy:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+            wbufsize = -1  # head and body leave in one write
+
+            def do_GET(self) -> None:
+                self._dispatch("GET")
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                with proxy._lock:
-                    proxy.count += 1
-                    proxy.bodies.append(body)
+                self._dispatch("POST")
+
+            def _dispatch(self, verb: str) -> None:
+                length = int(self.headers.get("Content-Length", "0") or 0)
+                body = self.rfile.read(length) if length else b""
+                own = proxy.control(verb, self.path, body)
+                if own is not None:
+                    self._answer_bytes(own)
+                    return
+                if proxy._is_rpc(self.path) and verb == "POST":
+                    self._rpc(body)
+                elif proxy.http_upstream is not None:
+                    proxy._count("http", body)
+                    if proxy.latency:
+                        time.sleep(proxy.latency)
+                    self._relay(verb, body)
+                else:
+                    self.send_error(404)
+
+            def _relay(self, verb: str, body: bytes) -> None:
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+                status, out, data = proxy._request(
+                    str(proxy.http_upstream), verb, self.path, body, headers
+                )
+                self.send_response(status)
+                for key, value in out:
+                    if key.lower() not in _HOP_BY_HOP:
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _rpc(self, body: bytes) -> None:
+                proxy._count("rpc", body)
                 if proxy.latency:
                     time.sleep(proxy.latency)
+                try:
+                    self._rpc_answer(body)
+                except _UpstreamStatus as answer:
+                    self.send_response(answer.status)
+                    for key, value in answer.headers:
+                        if key.lower() not in _HOP_BY_HOP:
+                            self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(answer.data)))
+                    self.end_headers()
+                    self.wfile.write(answer.data)
+
+            def _rpc_answer(self, body: bytes) -> None:
                 payload = json.loads(body)
                 action: Any = None
                 if isinstance(payload, list):
-                    self._answer(proxy._batch(body, payload))
+                    self._answer_bytes(proxy._batch(body, payload))
                     return
                 method = payload.get("method") if isinstance(payload, dict) else None
                 with proxy._lock:
@@ -227,26 +335,101 @@ class FaultProxy:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = self.base if rpc_path == "/" else self.base + rpc_path
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 
+    def _is_rpc(self, path: str) -> bool:
+        if self.http_upstream is None:
+            return True  # every path is the node's
+        bare = path.split("?", 1)[0]
+        return bare == self.rpc_path or bare.startswith(self.rpc_path.rstrip("/") + "/")
+
+    def _count(self, kind: str, body: bytes) -> None:
+        calls = 0
+        if kind == "rpc":
+            try:
+                decoded = json.loads(body)
+                calls = len(decoded) if isinstance(decoded, list) else 1
+            except ValueError:
+                calls = 1
+        with self._lock:
+            self.count += 1
+            if kind == "rpc":
+                self.rpc_calls += calls
+                self.bodies.append(body)
+            else:
+                self.relayed += 1
+        self.on_request(kind, calls)
+
+    def on_request(self, kind: str, calls: int) -> None:
+        """Called for every counted request, before its ``latency``: ``kind`` is ``"rpc"``
+        (``calls`` JSON-RPC calls in it) or ``"http"`` (relayed, ``calls`` 0). Does nothing;
+        override to count your own way."""
+
+    def control(self, verb: str, path: str, body: bytes) -> bytes | None:
+        """Answer a request of the proxy's own (200 with these bytes; not counted, not
+        delayed, not forwarded), or ``None`` to proxy it. Override it; by default ``None``."""
+        return None
+
+    def _request(
+        self, base: str, verb: str, path: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """One HTTP exchange with an upstream: on a fresh connection, never retried (a
+        request the node may have acted on is not sent twice); with ``keep_alive``, on this
+        thread's kept-alive connection, sent again once on a fresh one if that fails."""
+        parts = urllib.parse.urlsplit(base)
+        where = (parts.hostname or "127.0.0.1", parts.port or 80)
+        if not self.keep_alive:
+            conn = http.client.HTTPConnection(*where, timeout=120)
+            try:
+                conn.request(verb, path, body=body or None, headers=headers)
+                answer = conn.getresponse()
+                return answer.status, answer.getheaders(), answer.read()
+            finally:
+                conn.close()
+        conns: dict[tuple[str, int], http.client.HTTPConnection] | None
+        conns = getattr(self._conns, "by_upstream", None)
+        if conns is None:
+            conns = self._conns.by_upstream = {}
+        for attempt in (1, 2):  # a kept-alive connection the upstream has closed meanwhile
+            conn = conns.get(where) or http.client.HTTPConnection(*where, timeout=120)
+            conns[where] = conn
+            try:
+                conn.request(verb, path, body=body or None, headers=headers)
+                answer = conn.getresponse()
+                return answer.status, answer.getheaders(), answer.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conns.pop(where, None)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
     def _forward(self, body: bytes, method: Any, payload: Any) -> bytes:
-        req = urllib.request.Request(
-            self.target, data=body, headers={"Content-Type": "application/json"}
+        parts = urllib.parse.urlsplit(self.target)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        status, headers, answer = self._request(
+            self.target, "POST", path, body, {"Content-Type": "application/json"}
         )
-        with urllib.request.urlopen(req, timeout=60) as upstream:
-            answer: bytes = upstream.read()
+        if not 200 <= status < 300:
+            raise _UpstreamStatus(status, headers, answer)
         if method == "eth_sendRawTransaction":
             with self._lock:
                 self.forwarded_raw.append(payload["params"][0])
         return answer
 
-    def _batch(self, body: bytes, payload: list[Any]) -> Any:
-        """Forward a batch, then apply queued ``error``/``result`` actions to its entries."""
-        answer = json.loads(self._forward(body, None, payload))
+    def _batch(self, body: bytes, payload: list[Any]) -> bytes:
+        """Forward a batch, then apply queued ``error``/``result`` actions to its entries
+        (without any queued fault, the node's bytes are answered as they are)."""
+        raw = self._forward(body, None, payload)
+        with self._lock:
+            if not any(self.faults.values()):
+                return raw
+        answer = json.loads(raw)
         if not isinstance(answer, list):
-            return answer
+            return raw
         by_id = {item.get("id"): item for item in answer if isinstance(item, dict)}
         with self._lock:
             for call in payload:
@@ -265,7 +448,7 @@ class FaultProxy:
                     item["error"] = {"code": action[1], "message": action[2]}
                 else:
                     item["result"] = action[1]
-        return answer
+        return json.dumps(answer).encode()
 
     def inject(self, method: str, *actions: Any) -> None:
         """Queue ``actions`` for the next calls of ``method``."""
@@ -293,9 +476,9 @@ class FaultProxy:
             self.faults.clear()
 
     def reset(self) -> None:
-        """Zero the request count and forget the recorded bodies."""
+        """Zero the request counts and forget the recorded bodies."""
         with self._lock:
-            self.count = 0
+            self.count = self.rpc_calls = self.relayed = 0
             self.bodies.clear()
 
     def close(self) -> None:

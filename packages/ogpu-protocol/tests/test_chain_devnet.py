@@ -31,6 +31,7 @@ from ogpu.types import (
     TaskParams,
     TaskStatus,
 )
+from ogpu_devnet.testing import roles
 
 from .conftest import set_live_data
 
@@ -164,7 +165,8 @@ def test_user_registered_chain_reads_and_writes(
 ) -> None:
     """The whole write/read path on a registered chain, selected per call and as current chain,
     while the built-in devnet stays untouched."""
-    client, provider = other_devnet.accounts[1], other_devnet.accounts[2]
+    r = roles(other_devnet)
+    client, provider = r.client, r.provider
     assert ChainConfig.get_contract_address("NEXUS", registered) == other_devnet.contracts["NEXUS"]
     assert ChainConfig.resolve(OTHER_CHAIN_ID) == registered
 
