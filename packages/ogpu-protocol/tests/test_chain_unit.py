@@ -46,11 +46,6 @@ def test_builtin_chains() -> None:
         "0x15905a2FbD3EF5d3532b931b5656BB9EB493Bb15"
     )
     assert ChainConfig.get_rpc(ChainId.OGPU_MAINNET) == CHAIN_RPC_URLS[ChainId.OGPU_MAINNET]
-    assert ChainConfig.get_rpc(ChainId.OGPU_DEVNET) == "http://127.0.0.1:8545"
-    assert (
-        ChainConfig.get_ipfs_publish_url(ChainId.OGPU_DEVNET) == "http://127.0.0.1:5001/file/create"
-    )
-    assert ChainConfig.get_ipfs_gateway_url(ChainId.OGPU_DEVNET) == "http://127.0.0.1:5001/ipfs"
     assert ChainConfig.get_ipfs_gateway_url(ChainId.OGPU_MAINNET) is None
     assert ChainConfig.get_abi_set(ChainId.OGPU_TESTNET) == "testnet"
     assert any(
@@ -80,6 +75,25 @@ def test_mainnet_is_default_in_a_fresh_process() -> None:
         check=True,
     )
     assert out.stdout.strip() == "OGPU_MAINNET"
+
+
+def test_devnet_defaults_in_a_fresh_process() -> None:
+    # In a fresh process: the session's devnet fixture (tests/conftest.py) points the devnet
+    # chain at its own ports for the rest of the session, on whichever xdist worker runs it.
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json; from ogpu.chain import ChainConfig, ChainId; d = ChainId.OGPU_DEVNET; "
+        "print(json.dumps([ChainConfig.get_rpc(d), ChainConfig.get_ipfs_publish_url(d), "
+        "ChainConfig.get_ipfs_gateway_url(d)]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    rpc, publish_url, gateway_url = json.loads(out.stdout)
+    assert rpc == "http://127.0.0.1:8545"
+    assert publish_url == "http://127.0.0.1:5001/file/create"
+    assert gateway_url == "http://127.0.0.1:5001/ipfs"
 
 
 def test_set_chain_and_register(restore_chain: None) -> None:

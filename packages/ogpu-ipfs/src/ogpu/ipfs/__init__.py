@@ -29,7 +29,8 @@ from ogpu.ipfs._errors import (
     IPFSUntrustedURLError,
     OGPUError,
 )
-from ogpu.ipfs._fetch import fetch_ipfs_bytes, fetch_ipfs_json, fetch_many, fetch_to_file
+from ogpu.ipfs._fetch import fetch_ipfs_bytes, fetch_ipfs_json, fetch_many
+from ogpu.ipfs._fetch_file import fetch_to_file
 from ogpu.ipfs._logging import _install, set_verbose
 from ogpu.ipfs._publish import publish_bytes, publish_file, publish_to_ipfs
 from ogpu.ipfs._settings import (

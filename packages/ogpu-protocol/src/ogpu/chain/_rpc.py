@@ -28,15 +28,12 @@ What a node (or the network in front of it) may do, and what the client does abo
 
 from __future__ import annotations
 
-import contextlib
-import heapq
 import http.client
 import itertools
 import json
 import logging
 import os
 import re
-import socket
 import threading
 import time
 import weakref
@@ -45,19 +42,17 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import urllib3.exceptions
+from ogpu.chain._deadline import DeadlineAdapter, arm_watch, disarm_watch
+from ogpu.chain._redact import hide_url_in_logs, redact_url, scrub_url_secrets
 from ogpu.types.errors import (
     RpcNodeError,
     RpcResponseTooLargeError,
     RpcTransportError,
     TxRpcError,
 )
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 __all__ = [
     "IDEMPOTENT",
@@ -145,100 +140,6 @@ def is_unknown_block(message: str) -> bool:
     return bool(_UNKNOWN_BLOCK.search(message))
 
 
-def redact_url(url: str) -> str:
-    """``url`` with its userinfo, query values, fragment and key-like path segments (16+
-    letters/digits, as Infura's ``/v3/<key>`` or Alchemy's ``/v2/<key>``) replaced by ``***``."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError:
-        return "<unparsable URL>"
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = ("***@" if "@" in parts.netloc else "") + host + (f":{port}" if port else "")
-    path = "/".join(
-        "***" if len(seg) >= 16 and re.fullmatch(r"[A-Za-z0-9_\-]+", seg) else seg
-        for seg in parts.path.split("/")
-    )
-    query = "&".join(
-        (item.split("=", 1)[0] + "=***") if "=" in item else "***"
-        for item in parts.query.split("&")
-        if item
-    )
-    return urlunsplit((parts.scheme, netloc, path, query, "***" if parts.fragment else ""))
-
-
-def _url_secrets(url: str) -> list[str]:
-    """The parts of ``url`` that :func:`redact_url` hides (userinfo, query and its values,
-    key-like path segments, fragment), longest first."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return [url]
-    secrets = [parts.netloc.rsplit("@", 1)[0] if "@" in parts.netloc else "", parts.fragment]
-    secrets += [parts.username or "", parts.password or ""]
-    if parts.query:
-        secrets.append(parts.query)
-        secrets += [item.split("=", 1)[-1] for item in parts.query.split("&")]
-    secrets += [seg for seg in parts.path.split("/") if len(seg) >= 16]
-    return sorted({secret for secret in secrets if len(secret) >= 4}, key=len, reverse=True)
-
-
-def scrub_url_secrets(text: str, url: str) -> str:
-    """``text`` with ``url`` (written out whole or in pieces, as the path a requests or
-    urllib3 message quotes) redacted: the URL becomes :func:`redact_url`'s form and each of
-    its secrets ``***``."""
-    text = text.replace(url, redact_url(url))
-    for secret in _url_secrets(url):
-        text = text.replace(secret, "***")
-    return text
-
-
-class _SecretFilter(logging.Filter):
-    """Redacts the registered RPC URLs' secrets from the records of the loggers it sits on
-    (urllib3 logs each request's path and query at DEBUG level)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        urls = list(self.urls)
-        if not urls:
-            return True
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record is the logging module's business
-            return True
-        clean = message
-        for url in urls:
-            clean = scrub_url_secrets(clean, url)
-        if clean != message:
-            record.msg, record.args = clean, ()
-        return True
-
-
-_secret_filter = _SecretFilter()
-#: Third-party loggers that quote request URLs (installed on first use of a URL with secrets).
-_URL_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.poolmanager")
-
-
-def hide_url_in_logs(url: str) -> None:
-    """Keep ``url``'s secrets out of the records of the HTTP libraries below us (urllib3
-    logs request paths and queries); a URL without secrets needs nothing."""
-    if not _url_secrets(url) or url in _secret_filter.urls:
-        return
-    _secret_filter.urls.add(url)
-    for name in _URL_LOGGERS:
-        logger = logging.getLogger(name)
-        if _secret_filter not in logger.filters:
-            logger.addFilter(_secret_filter)
-
-
 @dataclass(frozen=True)
 class RpcErrorObject:
     """A JSON-RPC error object returned for one call."""
@@ -266,116 +167,6 @@ def _error_object(err: Any) -> RpcErrorObject:
             err.get("data"),
         )
     return RpcErrorObject(None, str(err)[:500])
-
-
-# --------------------------------------------------------------------------- wall-clock bound
-
-
-class _Watch:
-    """The connection one call uses, so a watchdog can hang up on it at the deadline."""
-
-    def __init__(self) -> None:
-        self.conn: Any = None
-        self.fired = False
-        self._done = False
-        self._lock = threading.Lock()
-
-    def done(self) -> None:
-        """The answer is in: never touch the connection (it goes back to the pool)."""
-        with self._lock:
-            self._done = True
-
-    def fire(self) -> None:
-        with self._lock:
-            if self._done:
-                return
-            self.fired = True
-            sock = getattr(self.conn, "sock", None)
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-
-_current = threading.local()
-
-
-class _Watchdog:
-    """One daemon thread firing :class:`_Watch` es at their deadlines."""
-
-    def __init__(self) -> None:
-        self._heap: list[tuple[float, int, _Watch]] = []
-        self._cancelled: set[int] = set()
-        self._cond = threading.Condition()
-        self._ids = itertools.count()
-        self._thread: threading.Thread | None = None
-
-    def arm(self, deadline: float, watch: _Watch) -> int:
-        with self._cond:
-            token = next(self._ids)
-            heapq.heappush(self._heap, (deadline, token, watch))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="ogpu-rpc-watchdog")
-                self._thread.daemon = True
-                self._thread.start()
-            self._cond.notify()
-            return token
-
-    def disarm(self, token: int) -> None:
-        with self._cond:
-            self._cancelled.add(token)
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._heap:
-                    self._cond.wait()
-                deadline, token, watch = self._heap[0]
-                now = time.monotonic()
-                if token in self._cancelled:
-                    heapq.heappop(self._heap)
-                    self._cancelled.discard(token)
-                    continue
-                if deadline > now:
-                    self._cond.wait(deadline - now)
-                    continue
-                heapq.heappop(self._heap)
-            watch.fire()
-
-
-_watchdog = _Watchdog()
-
-
-class _WatchedHTTPConnection(HTTPConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        watch = getattr(_current, "watch", None)
-        if watch is not None:
-            watch.conn = self
-        super().request(*args, **kwargs)
-
-
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        watch = getattr(_current, "watch", None)
-        if watch is not None:
-            watch.conn = self
-        super().request(*args, **kwargs)
-
-
-class _WatchedPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-class _Adapter(HTTPAdapter):
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _WatchedPool,
-            "https": _WatchedHTTPSPool,
-        }
 
 
 # --------------------------------------------------------------------------- batch limits
@@ -457,7 +248,7 @@ class RpcClient:
         self.read_retries = max(0, read_retries)
         self.fallback_workers = max(1, fallback_workers)
         self.session = requests.Session()
-        adapter = _Adapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+        adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers.update(
@@ -540,9 +331,7 @@ class RpcClient:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise self._timed_out()
-        watch = _Watch()
-        token = _watchdog.arm(deadline, watch)
-        _current.watch = watch
+        watch, token = arm_watch(deadline)
         try:
             try:
                 resp = self.session.post(
@@ -567,9 +356,7 @@ class RpcClient:
                 error.retryable = True
                 raise error from None
         finally:
-            watch.done()
-            _current.watch = None
-            _watchdog.disarm(token)
+            disarm_watch(watch, token)
         if status >= 400 and not content.lstrip().startswith((b"{", b"[")):
             error = RpcTransportError(f"HTTP {status} from {self.safe_url}")
             error.status = status
