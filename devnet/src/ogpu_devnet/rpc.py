@@ -45,10 +45,16 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 
-import rlp  # type: ignore[import-untyped]
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from ogpu_devnet._format import (
+    block_rewards,
+    format_block,
+    format_log,
+    format_receipt,
+    format_tx,
+)
 from ogpu_devnet._serving import ThreadedServing
 from ogpu_devnet._version import __version__
 from ogpu_devnet.chain import (
@@ -58,7 +64,6 @@ from ogpu_devnet.chain import (
     ExecutionError,
     ExecutionRevertedError,
     InvalidParamsError,
-    LogEntry,
     LogFilter,
     TransactionRejectedError,
 )
@@ -325,113 +330,6 @@ def _too_deep(body: bytes) -> bool:
 # --------------------------------------------------------------------------- formatting
 
 
-def _tx_type(tx: Any) -> int:
-    return int(getattr(tx, "type_id", None) or 0)
-
-
-def _format_tx(tx: Any, block: Any | None, index: int | None) -> dict[str, Any]:
-    kind = _tx_type(tx)
-    out: dict[str, Any] = {
-        "type": _hex(kind),
-        "hash": _hexdata(tx.hash),
-        "nonce": _hex(tx.nonce),
-        "blockHash": _hexdata(block.hash) if block is not None else None,
-        "blockNumber": _hex(block.number) if block is not None else None,
-        "transactionIndex": _hex(index) if index is not None else None,
-        "from": to_checksum_address(tx.sender),
-        "to": to_checksum_address(tx.to) if tx.to else None,
-        "value": _hex(tx.value),
-        "gas": _hex(tx.gas),
-        "input": _hexdata(tx.data),
-    }
-    if kind >= 2:
-        base_fee = int(block.header.base_fee_per_gas) if block is not None else 0
-        out["maxFeePerGas"] = _hex(tx.max_fee_per_gas)
-        out["maxPriorityFeePerGas"] = _hex(tx.max_priority_fee_per_gas)
-        out["gasPrice"] = _hex(
-            min(tx.max_fee_per_gas, tx.max_priority_fee_per_gas + base_fee)
-            if block is not None
-            else tx.max_fee_per_gas
-        )
-    else:
-        out["gasPrice"] = _hex(tx.gas_price)
-    if kind >= 1:
-        out["chainId"] = _hex(tx.chain_id)
-        out["accessList"] = [
-            {
-                "address": to_checksum_address(address),
-                "storageKeys": ["0x" + int(slot).to_bytes(32, "big").hex() for slot in slots],
-            }
-            for address, slots in tx.access_list
-        ]
-        out["v"] = _hex(tx.y_parity)
-        out["yParity"] = _hex(tx.y_parity)
-    else:
-        out["v"] = _hex(tx.v)
-        if tx.v >= 35:
-            out["chainId"] = _hex((tx.v - 35) // 2)
-    out["r"] = _hex(tx.r)
-    out["s"] = _hex(tx.s)
-    return out
-
-
-def _format_block(block: Any, full: bool, *, pending: bool = False) -> dict[str, Any]:
-    header = block.header
-    if full:
-        transactions: list[Any] = [
-            _format_tx(tx, None if pending else block, None if pending else i)
-            for i, tx in enumerate(block.transactions)
-        ]
-    else:
-        transactions = [_hexdata(tx.hash) for tx in block.transactions]
-    out: dict[str, Any] = {
-        "number": _hex(header.block_number),
-        "hash": None if pending else _hexdata(header.hash),
-        "parentHash": _hexdata(header.parent_hash),
-        "nonce": None if pending else _hexdata(header.nonce),
-        "mixHash": _hexdata(header.mix_hash),
-        "sha3Uncles": _hexdata(header.uncles_hash),
-        "logsBloom": "0x" + int(header.bloom).to_bytes(256, "big").hex(),
-        "transactionsRoot": _hexdata(header.transaction_root),
-        "stateRoot": _hexdata(header.state_root),
-        "receiptsRoot": _hexdata(header.receipt_root),
-        "miner": to_checksum_address(header.coinbase),
-        "difficulty": _hex(header.difficulty),
-        "totalDifficulty": _hex(header.difficulty),
-        "extraData": _hexdata(header.extra_data),
-        "size": _hex(len(rlp.encode(block))),
-        "gasLimit": _hex(header.gas_limit),
-        "gasUsed": _hex(header.gas_used),
-        "timestamp": _hex(header.timestamp),
-        "transactions": transactions,
-        "uncles": [],
-        "baseFeePerGas": _hex(header.base_fee_per_gas),
-        "withdrawals": [],
-        "withdrawalsRoot": _hexdata(header.withdrawals_root),
-        "blobGasUsed": _hex(header.blob_gas_used),
-        "excessBlobGas": _hex(header.excess_blob_gas),
-        "parentBeaconBlockRoot": _hexdata(header.parent_beacon_block_root),
-    }
-    requests_hash = getattr(header, "requests_hash", None)
-    if requests_hash is not None:
-        out["requestsHash"] = _hexdata(requests_hash)
-    return out
-
-
-def _format_log(entry: LogEntry) -> dict[str, Any]:
-    return {
-        "address": to_checksum_address(entry.address),
-        "topics": [_hexdata(t) for t in entry.topics],
-        "data": _hexdata(entry.data),
-        "blockNumber": _hex(entry.block_number),
-        "blockHash": _hexdata(entry.block_hash),
-        "transactionHash": _hexdata(entry.transaction_hash),
-        "transactionIndex": _hex(entry.transaction_index),
-        "logIndex": _hex(entry.log_index),
-        "removed": False,
-    }
-
-
 # --------------------------------------------------------------------------- filters
 
 
@@ -648,7 +546,7 @@ class RPCMethods:
                 base_fees.append(_hex(header.base_fee_per_gas))
                 ratios.append(header.gas_used / header.gas_limit)
                 if percentiles:
-                    rewards.append(self._block_rewards(block, percentiles))
+                    rewards.append(block_rewards(self.chain, block, percentiles))
             if newest == latest:
                 base_fees.append(_hex(self.chain.next_base_fee()))
             else:
@@ -664,36 +562,6 @@ class RPCMethods:
             result["reward"] = rewards
         return result
 
-    def _block_rewards(self, block: Any, percentiles: list[float]) -> list[str]:
-        base_fee = int(block.header.base_fee_per_gas)
-        receipts = self.chain.receipts(block)
-        tips: list[tuple[int, int]] = []
-        previous = 0
-        for tx, receipt in zip(block.transactions, receipts, strict=True):
-            used = int(receipt.gas_used) - previous
-            previous = int(receipt.gas_used)
-            if _tx_type(tx) >= 2:
-                tip = min(tx.max_priority_fee_per_gas, tx.max_fee_per_gas - base_fee)
-            else:
-                tip = tx.gas_price - base_fee
-            tips.append((max(tip, 0), used))
-        if not tips:
-            return ["0x0"] * len(percentiles)
-        tips.sort()
-        total = sum(used for _, used in tips) or 1
-        out: list[str] = []
-        for p in percentiles:
-            threshold = total * p / 100
-            acc = 0
-            chosen = tips[-1][0]
-            for tip, used in tips:
-                acc += used
-                if acc >= threshold:
-                    chosen = tip
-                    break
-            out.append(_hex(chosen))
-        return out
-
     # ------------------------------------------------------------------ blocks
 
     def rpc_eth_getBlockByNumber(self, params: list[Any]) -> dict[str, Any] | None:
@@ -701,16 +569,16 @@ class RPCMethods:
         full = bool(_param(params, 1, False))
         with self.chain.lock:
             if tag == "pending":
-                return _format_block(self.chain.pending_block(), full, pending=True)
+                return format_block(self.chain.pending_block(), full, pending=True)
             block = self._block_for(tag)
-            return None if block is None else _format_block(block, full)
+            return None if block is None else format_block(block, full)
 
     def rpc_eth_getBlockByHash(self, params: list[Any]) -> dict[str, Any] | None:
         block_hash = _hash32(_param(params, 0), "block hash")
         full = bool(_param(params, 1, False))
         with self.chain.lock:
             block = self.chain.block_by_hash(block_hash)
-            return None if block is None else _format_block(block, full)
+            return None if block is None else format_block(block, full)
 
     def rpc_eth_getBlockTransactionCountByNumber(self, params: list[Any]) -> str | None:
         tag = self._block_number_param(_param(params, 0))
@@ -728,7 +596,9 @@ class RPCMethods:
             block = self._block_for(tag)
             if block is None:
                 return None
-            return [self._receipt(block, tx, i) for i, tx in enumerate(block.transactions)]
+            return [
+                format_receipt(self.chain, block, tx, i) for i, tx in enumerate(block.transactions)
+            ]
 
     def rpc_eth_getUncleCountByBlockNumber(self, params: list[Any]) -> str:
         return "0x0"
@@ -799,9 +669,9 @@ class RPCMethods:
             found = self.chain.find_transaction(tx_hash)
             if found is None:
                 pending = self.chain.pending_transaction(tx_hash)
-                return None if pending is None else _format_tx(pending, None, None)
+                return None if pending is None else format_tx(pending, None, None)
             block, tx, index = found
-            return _format_tx(tx, block, index)
+            return format_tx(tx, block, index)
 
     def rpc_eth_getTransactionByBlockNumberAndIndex(
         self, params: list[Any]
@@ -812,7 +682,7 @@ class RPCMethods:
             block = self._block_for(tag)
             if block is None or index >= len(block.transactions):
                 return None
-            return _format_tx(block.transactions[index], block, index)
+            return format_tx(block.transactions[index], block, index)
 
     def rpc_eth_getTransactionByBlockHashAndIndex(self, params: list[Any]) -> dict[str, Any] | None:
         index = _quantity(_param(params, 1), "index")
@@ -820,7 +690,7 @@ class RPCMethods:
             block = self.chain.block_by_hash(_hash32(_param(params, 0), "block hash"))
             if block is None or index >= len(block.transactions):
                 return None
-            return _format_tx(block.transactions[index], block, index)
+            return format_tx(block.transactions[index], block, index)
 
     def rpc_eth_getTransactionReceipt(self, params: list[Any]) -> dict[str, Any] | None:
         with self.chain.lock:
@@ -828,37 +698,7 @@ class RPCMethods:
             if found is None:
                 return None
             block, tx, index = found
-            return self._receipt(block, tx, index)
-
-    def _receipt(self, block: Any, tx: Any, index: int) -> dict[str, Any]:
-        receipts = self.chain.receipts(block)
-        receipt = receipts[index]
-        previous = int(receipts[index - 1].gas_used) if index else 0
-        kind = _tx_type(tx)
-        base_fee = int(block.header.base_fee_per_gas)
-        if kind >= 2:
-            price = min(tx.max_fee_per_gas, tx.max_priority_fee_per_gas + base_fee)
-        else:
-            price = tx.gas_price
-        logs = [e for e in self.chain.block_logs(block) if e.transaction_index == index]
-        return {
-            "transactionHash": _hexdata(tx.hash),
-            "transactionIndex": _hex(index),
-            "blockHash": _hexdata(block.hash),
-            "blockNumber": _hex(block.number),
-            "from": to_checksum_address(tx.sender),
-            "to": to_checksum_address(tx.to) if tx.to else None,
-            "cumulativeGasUsed": _hex(receipt.gas_used),
-            "gasUsed": _hex(int(receipt.gas_used) - previous),
-            "effectiveGasPrice": _hex(price),
-            "contractAddress": (
-                None if tx.to else DevnetChain.contract_address(bytes(tx.sender), tx.nonce)
-            ),
-            "logs": [_format_log(e) for e in logs],
-            "logsBloom": "0x" + int(receipt.bloom).to_bytes(256, "big").hex(),
-            "status": "0x1" if receipt.state_root == b"\x01" else "0x0",
-            "type": _hex(kind),
-        }
+            return format_receipt(self.chain, block, tx, index)
 
     # ------------------------------------------------------------------ logs and filters
 
@@ -924,7 +764,7 @@ class RPCMethods:
                 and log_filter.to_block - log_filter.from_block > MAX_LOG_RANGE
             ):
                 raise InvalidParamsError(f"block range too large (max {MAX_LOG_RANGE})")
-            return [_format_log(e) for e in self.chain.get_logs(log_filter)]
+            return [format_log(e) for e in self.chain.get_logs(log_filter)]
 
     def _expire_filters(self) -> None:
         """Drop filters idle for longer than :attr:`filter_timeout` (call under the lock)."""
@@ -981,14 +821,14 @@ class RPCMethods:
                 return [_hexdata(self._canonical(n).hash) for n in range(start, latest + 1)]
             assert flt.spec is not None
             log_filter = self._filter_for(flt.spec, start=start, end=latest)
-            return [_format_log(e) for e in self.chain.get_logs(log_filter)]
+            return [format_log(e) for e in self.chain.get_logs(log_filter)]
 
     def rpc_eth_getFilterLogs(self, params: list[Any]) -> list[dict[str, Any]]:
         with self.chain.lock:
             _, flt = self._get_filter(params)
             if flt.kind != "logs" or flt.spec is None:
                 raise RPCError(SERVER_ERROR, "filter is not a log filter")
-            return [_format_log(e) for e in self.chain.get_logs(self._filter_for(flt.spec))]
+            return [format_log(e) for e in self.chain.get_logs(self._filter_for(flt.spec))]
 
     def rpc_eth_uninstallFilter(self, params: list[Any]) -> bool:
         fid = _quantity(_param(params, 0), "filter id")
