@@ -137,15 +137,14 @@ def _request_id(request: object) -> tuple[object, bool]:
 
 
 def is_notification(request: object) -> bool:
-    """Whether ``request`` is a JSON-RPC 2.0 notification: a request without an ``id`` member
-    (as geth reads it: version "2.0" and a method name, no ``id``). Invalid requests without
-    an ``id`` are not notifications: they are answered -32600 with id null."""
+    """Whether ``request`` is a JSON-RPC 2.0 notification: a request (version "2.0", a method
+    name) without an ``id`` member. Invalid requests without an ``id`` are not notifications:
+    they are answered -32600 with id null, as geth answers them."""
     return (
         isinstance(request, dict)
         and "id" not in request
         and request.get("jsonrpc") == "2.0"
         and isinstance(request.get("method"), str)
-        and bool(request["method"])
     )
 
 

@@ -5,6 +5,17 @@ everything against one :class:`~ogpu_devnet.chain.DevnetChain` whose lock serial
 Reverts are reported as geth and anvil report them (``code`` 3, ``message`` "execution reverted:
 <reason>", ``data`` the raw revert data) so web3.py raises ``ContractLogicError`` with the reason.
 Malformed requests get JSON-RPC errors (-32700, -32600, -32601, -32602), never a dead server.
+Notifications (requests without an ``id`` member) are executed and answered with nothing, as
+JSON-RPC 2.0 section 4.1 says and geth does: HTTP 200 with an empty body, no entry in a batch.
+
+Where things live: handlers are declared next to their code with ``@method(name, *aliases,
+max_params=..., block_param=...)`` (:mod:`ogpu_devnet._jsonrpc`, which also reads envelopes and
+dispatches; each error class carries its JSON-RPC code, :mod:`ogpu_devnet.errors`); parameters
+are read by :mod:`ogpu_devnet._params`; filters and ``eth_getLogs`` are
+:mod:`ogpu_devnet._filters`, the ``evm_``/``hardhat_``/``anvil_``/``miner_`` controls
+:mod:`ogpu_devnet._controls`, the fault knobs :mod:`ogpu_devnet._faults` and the HTTP transport
+:mod:`ogpu_devnet._http`. This module keeps :class:`RPCMethods` (the ``eth_``/``net_``/``web3_``
+reads and writes, and the lagging replica's view) and :class:`RPCServer`.
 
 Bounds: request bodies of at most :data:`MAX_BODY_BYTES`, JSON nested at most
 :data:`MAX_JSON_DEPTH` deep (checked in linear time before decoding), request ids that are not
