@@ -117,7 +117,6 @@ UNROOTED = {
     "ogpu.chain._rpc._Refused": "a node refused a batch; caught in RpcClient to fall back",
     "ogpu.events._poller._FilterGone": "the poller's signal to re-create a filter; caught there",
     "ogpu_devnet.cli.serve._ProviderUnavailable": "caught in serve to print a usage error",
-    "ogpu_devnet.rpc.RPCError": "a JSON-RPC error answer; turned into JSON by the server",
     "ogpu_devnet.testing._UpstreamStatus": "a node's non-2xx answer; FaultProxy passes it on",
 }
 

@@ -27,12 +27,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_abi.abi import decode as abi_decode
 from eth_account import Account
 from eth_utils.address import to_canonical_address, to_checksum_address
 from eth_utils.crypto import keccak
 
-from ogpu_devnet.errors import DevnetError as DevnetError  # re-exported: its old home
+# Re-exported: the errors' old home.
+from ogpu_devnet.errors import DevnetError as DevnetError
+from ogpu_devnet.errors import ExecutionError as ExecutionError
+from ogpu_devnet.errors import ExecutionRevertedError as ExecutionRevertedError
+from ogpu_devnet.errors import InvalidParamsError as InvalidParamsError
+from ogpu_devnet.errors import StateDirError as StateDirError
+from ogpu_devnet.errors import TransactionRejectedError as TransactionRejectedError
+from ogpu_devnet.errors import decode_revert_reason as decode_revert_reason
 
 DEFAULT_CHAIN_ID = 31071
 """Chain id of the devnet (``ChainId.OGPU_DEVNET`` in the SDK)."""
@@ -58,8 +64,6 @@ _TEST_KEYS: tuple[tuple[str, str], ...] = (
     ("0xa0Ee7A142d267C1f36714E4a8F75612F20a79720", "2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6"),
 )  # fmt: skip
 
-_ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
-_PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
 _JOURNAL_VERSION = 1
 MAX_TIMESTAMP = 2**63 - 1
 """Latest block timestamp the time controls accept (EIP-4803's bound)."""
@@ -72,36 +76,6 @@ MAX_QUEUED_PER_SENDER = 64
 MAX_QUEUED_TOTAL = 1024
 """Future-nonce transactions all senders together may keep queued (geth's
 ``--txpool.globalqueue``)."""
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class InvalidParamsError(DevnetError, ValueError):
-    """A request's parameters are malformed (JSON-RPC -32602)."""
-
-
-class TransactionRejectedError(DevnetError):
-    """The node refused a transaction before execution (bad nonce, funds, chain id...)."""
-
-
-class ExecutionError(DevnetError):
-    """A call or gas estimate failed in the EVM without a revert (out of gas, bad opcode)."""
-
-
-class ExecutionRevertedError(DevnetError):
-    """A call or gas estimate reverted; ``data`` is the raw revert data."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.reason = decode_revert_reason(data)
-        super().__init__(
-            "execution reverted" + (f": {self.reason}" if self.reason is not None else "")
-        )
-
-
-class StateDirError(DevnetError):
-    """The state directory cannot be used (other chain id, corrupt or incomplete journal)."""
 
 
 def _fee_cap(tx: Any) -> int:
@@ -127,18 +101,6 @@ def _check_replacement_fees(old: Any, new: Any) -> None:
     for old_cap, new_cap in ((_fee_cap(old), _fee_cap(new)), (_tip_cap(old), _tip_cap(new))):
         if new_cap <= old_cap or new_cap < old_cap * bump // 100:
             raise TransactionRejectedError("replacement transaction underpriced")
-
-
-def decode_revert_reason(data: bytes) -> str | None:
-    """The human reason carried by revert ``data`` (Error(string) or Panic(uint256)), if any."""
-    try:
-        if data[:4] == _ERROR_SELECTOR:
-            return str(abi_decode(["string"], data[4:])[0])
-        if data[:4] == _PANIC_SELECTOR:
-            return f"panic code {int(abi_decode(['uint256'], data[4:])[0]):#x}"
-    except Exception:  # malformed payloads carry no readable reason
-        return None
-    return None
 
 
 # --------------------------------------------------------------------------- accounts

@@ -298,27 +298,29 @@ class FaultProxy:
                     self.close_connection = True
                     return
                 if action == "swallow":
-                    self._answer(
-                        {"jsonrpc": "2.0", "id": payload["id"], "result": "0x" + "00" * 32}
-                    )
+                    self._reply(payload, "result", "0x" + "00" * 32)
                     return
                 if isinstance(action, tuple) and action[0] == "forward_then_error":
                     proxy._forward(body, method, payload)
-                    error = {"code": action[1], "message": action[2]}
-                    self._answer({"jsonrpc": "2.0", "id": payload["id"], "error": error})
+                    self._reply(payload, "error", {"code": action[1], "message": action[2]})
                     return
                 if isinstance(action, tuple) and action[0] == "error":
-                    error = {"code": action[1], "message": action[2]}
-                    self._answer({"jsonrpc": "2.0", "id": payload["id"], "error": error})
+                    self._reply(payload, "error", {"code": action[1], "message": action[2]})
                     return
                 if isinstance(action, tuple) and action[0] == "result":
-                    self._answer({"jsonrpc": "2.0", "id": payload["id"], "result": action[1]})
+                    self._reply(payload, "result", action[1])
                     return
                 answer = proxy._forward(body, method, payload)
                 if action == "forward_then_drop":
                     self.close_connection = True
                     return
                 self._answer_bytes(answer)
+
+            def _reply(self, payload: dict[str, Any], member: str, value: Any) -> None:
+                if "id" not in payload:  # a notification: answered with nothing, as by the node
+                    self._answer_bytes(b"")
+                    return
+                self._answer({"jsonrpc": "2.0", "id": payload["id"], member: value})
 
             def _answer(self, obj: Any) -> None:
                 self._answer_bytes(json.dumps(obj).encode())
@@ -427,12 +429,14 @@ class FaultProxy:
         with self._lock:
             if not any(self.faults.values()):
                 return raw
-        answer = json.loads(raw)
+        answer = json.loads(raw) if raw else []  # empty: the batch held notifications only
         if not isinstance(answer, list):
             return raw
         by_id = {item.get("id"): item for item in answer if isinstance(item, dict)}
         with self._lock:
             for call in payload:
+                if not isinstance(call, dict) or "id" not in call:
+                    continue  # no entry in the answer to replace
                 queue = self.faults.get(str(call.get("method")))
                 if not queue or not isinstance(queue[0], tuple):
                     continue
@@ -448,7 +452,7 @@ class FaultProxy:
                     item["error"] = {"code": action[1], "message": action[2]}
                 else:
                     item["result"] = action[1]
-        return json.dumps(answer).encode()
+        return json.dumps(answer).encode() if raw else raw
 
     def inject(self, method: str, *actions: Any) -> None:
         """Queue ``actions`` for the next calls of ``method``."""

@@ -26,7 +26,7 @@ PANIC_11 = "0x4e487b71" + "00" * 31 + "11"
 #: mstore 0x32 at 4, revert(0, 36). As an ``eth_call`` without ``to`` it needs no contract.
 _REVERTING_INITCODE = "0x7f4e487b71" + "00" * 28 + "600052" + "6032600452" + "60246000fd"
 #: Rows of the table in devnet/docs/live-chain.md (every one gets a verdict).
-ROWS = 43
+ROWS = 44
 #: Batch sizes tried for the batch-limit row (the SDK's own cap is at most the largest).
 BATCH_SIZES = (2, 10, 100, 500, 1000)
 
@@ -309,6 +309,7 @@ _UNTESTABLE = {
     41: "a provider-runtime behaviour (the probe talks to a node, not a provider)",
     42: "a write (a transaction with a future nonce): the probe signs nothing",
     43: "an SDK behaviour after its own write (tested by the suite): the probe signs nothing",
+    44: "the SDK sends no notifications: how a node answers one changes nothing for it",
     8: "a write (publishTask with a past expiry): the probe signs nothing",
     9: "an SDK behaviour (tested by the suite)",
     10: "a write (publishTask by a non-owner): the probe signs nothing",
