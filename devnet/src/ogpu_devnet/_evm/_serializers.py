@@ -1,0 +1,130 @@
+"""py-evm's blocks, headers, transactions and receipts as :mod:`ogpu_devnet._records`.
+
+The one crossing from py-evm objects to the devnet's own values: everything above the engine
+reads records only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import rlp  # type: ignore[import-untyped]
+
+from ogpu_devnet._records import BlockRecord, HeaderRecord, LogEntry, ReceiptRecord, TxRecord
+
+
+def tx_record(tx: Any) -> TxRecord:
+    """A signed py-evm transaction (any type) as a :class:`TxRecord`."""
+    type_id = int(getattr(tx, "type_id", None) or 0)
+    if type_id:
+        y_parity = int(tx.y_parity)
+        v = y_parity
+        chain_id: int | None = int(tx.chain_id)
+        access_list = tuple(
+            (bytes(address), tuple(int(slot) for slot in slots))
+            for address, slots in tx.access_list
+        )
+    else:
+        v = int(tx.v)
+        y_parity = (v - 35) % 2 if v >= 35 else v - 27
+        chain_id = (v - 35) // 2 if v >= 35 else None
+        access_list = ()
+    gas_price = int(tx.gas_price) if type_id < 2 else None
+    return TxRecord(
+        hash=bytes(tx.hash),
+        type_id=type_id,
+        sender=bytes(tx.sender),
+        nonce=int(tx.nonce),
+        to=bytes(tx.to),
+        value=int(tx.value),
+        gas=int(tx.gas),
+        data=bytes(tx.data),
+        gas_price=gas_price,
+        max_fee_per_gas=int(tx.max_fee_per_gas),
+        max_priority_fee_per_gas=int(tx.max_priority_fee_per_gas),
+        chain_id=chain_id,
+        access_list=access_list,
+        v=v,
+        y_parity=y_parity,
+        r=int(tx.r),
+        s=int(tx.s),
+    )
+
+
+def header_record(header: Any) -> HeaderRecord:
+    """A py-evm block header as a :class:`HeaderRecord`."""
+    requests_hash = getattr(header, "requests_hash", None)
+    return HeaderRecord(
+        number=int(header.block_number),
+        hash=bytes(header.hash),
+        parent_hash=bytes(header.parent_hash),
+        nonce=bytes(header.nonce),
+        mix_hash=bytes(header.mix_hash),
+        uncles_hash=bytes(header.uncles_hash),
+        bloom=int(header.bloom),
+        transaction_root=bytes(header.transaction_root),
+        state_root=bytes(header.state_root),
+        receipt_root=bytes(header.receipt_root),
+        coinbase=bytes(header.coinbase),
+        difficulty=int(header.difficulty),
+        extra_data=bytes(header.extra_data),
+        gas_limit=int(header.gas_limit),
+        gas_used=int(header.gas_used),
+        timestamp=int(header.timestamp),
+        base_fee_per_gas=int(header.base_fee_per_gas),
+        withdrawals_root=bytes(header.withdrawals_root),
+        blob_gas_used=int(header.blob_gas_used),
+        excess_blob_gas=int(header.excess_blob_gas),
+        parent_beacon_block_root=bytes(header.parent_beacon_block_root),
+        requests_hash=None if requests_hash is None else bytes(requests_hash),
+    )
+
+
+def block_record(block: Any) -> BlockRecord:
+    """A py-evm block as a :class:`BlockRecord` (its size: the length of its RLP)."""
+    return BlockRecord(
+        header=header_record(block.header),
+        transactions=tuple(tx_record(tx) for tx in block.transactions),
+        size=len(rlp.encode(block)),
+    )
+
+
+def log_entries(block: Any, receipts: Sequence[Any]) -> list[LogEntry]:
+    """Every log of a mined py-evm ``block`` (with its ``receipts``), in order."""
+    entries: list[LogEntry] = []
+    number, block_hash = int(block.number), bytes(block.hash)
+    for tx_index, (tx, receipt) in enumerate(zip(block.transactions, receipts, strict=True)):
+        for log in receipt.logs:
+            entries.append(
+                LogEntry(
+                    address=bytes(log.address),
+                    topics=tuple(t.to_bytes(32, "big") for t in log.topics),
+                    data=bytes(log.data),
+                    block_number=number,
+                    block_hash=block_hash,
+                    transaction_hash=bytes(tx.hash),
+                    transaction_index=tx_index,
+                    log_index=len(entries),
+                )
+            )
+    return entries
+
+
+def receipt_records(receipts: Sequence[Any], logs: Sequence[LogEntry]) -> tuple[ReceiptRecord, ...]:
+    """A block's py-evm receipts as :class:`ReceiptRecord` (``logs``: the block's log entries)."""
+    out: list[ReceiptRecord] = []
+    previous = 0
+    for index, receipt in enumerate(receipts):
+        cumulative = int(receipt.gas_used)
+        out.append(
+            ReceiptRecord(
+                status=1 if receipt.state_root == b"\x01" else 0,
+                cumulative_gas_used=cumulative,
+                gas_used=cumulative - previous,
+                bloom=int(receipt.bloom),
+                logs=tuple(e for e in logs if e.transaction_index == index),
+            )
+        )
+        previous = cumulative
+    return tuple(out)
