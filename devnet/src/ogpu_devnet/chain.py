@@ -52,6 +52,28 @@ from ogpu_devnet.errors import decode_revert_reason as decode_revert_reason
 if TYPE_CHECKING:
     from ogpu_devnet._evm import Engine
 
+__all__ = [
+    "DEFAULT_BALANCE_WEI",
+    "DEFAULT_CHAIN_ID",
+    "MAX_QUEUED_PER_SENDER",
+    "MAX_QUEUED_TOTAL",
+    "MAX_TIMESTAMP",
+    "REPLACEMENT_PRICE_BUMP",
+    "TEST_MNEMONIC",
+    "CallParams",
+    "DevAccount",
+    "DevnetChain",
+    "ExecutionError",
+    "ExecutionRevertedError",
+    "InvalidParamsError",
+    "LogEntry",
+    "LogFilter",
+    "StateDirError",
+    "TransactionRejectedError",
+    "decode_revert_reason",
+    "default_accounts",
+]
+
 DEFAULT_CHAIN_ID = 31071
 """Chain id of the devnet (``ChainId.OGPU_DEVNET`` in the SDK)."""
 
