@@ -275,13 +275,12 @@ class DevnetChain:
                 if self._pool.add(entry, self.get_nonce(tx.sender, "pending")):
                     self._promote(tx.sender)
                 return tx.hash
-            if self._pool.is_queued(tx.sender, tx.nonce) or tx.nonce > self._engine.next_nonce(
-                tx.sender
-            ):
+            queued = self._pool.queued.get(tx.sender)
+            if (queued and tx.nonce in queued) or tx.nonce > self._engine.next_nonce(tx.sender):
                 self._pool.queue(entry)
                 return tx.hash
             self._mine_sent(entry)
-            if self._pool.has_queued(tx.sender):
+            if queued:
                 self._promote(tx.sender)
             return tx.hash
 

@@ -78,16 +78,13 @@ class Engine:
     ) -> None:
         self.chain_id = chain_id
         self._backend = build_backend(chain_id, genesis_timestamp, accounts, balance)
+        self._chain: Any = self._backend.chain  # the backend swaps it only in a revert
         self._tx_index: dict[bytes, bytes] = {}  # tx hash -> block hash
         self._blocks: dict[bytes, BlockRecord] = {}
         self._receipts: dict[bytes, tuple[tuple[ReceiptRecord, ...], list[LogEntry]]] = {}
         self._call_vm_cache: tuple[Any, Any, int] | None = None  # (header, VM, uses)
         self._call_header_cache: tuple[tuple[Any, ...], Any] | None = None
         self._read_state_cache: tuple[bytes, Any] | None = None  # (state root, state)
-
-    @property
-    def _chain(self) -> Any:
-        return self._backend.chain
 
     # ------------------------------------------------------------------ head
 
@@ -225,6 +222,7 @@ class Engine:
         """Make the block ``block_hash`` the head again (a snapshot revert)."""
         if block_hash != self.head_hash():
             self._backend.revert_to_snapshot(block_hash)
+            self._chain = self._backend.chain  # a new chain object when back at genesis
 
     # ------------------------------------------------------------------ blocks
 

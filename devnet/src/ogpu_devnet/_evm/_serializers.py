@@ -15,40 +15,45 @@ from ogpu_devnet._records import BlockRecord, HeaderRecord, LogEntry, ReceiptRec
 
 
 def tx_record(tx: Any) -> TxRecord:
-    """A signed py-evm transaction (any type) as a :class:`TxRecord`."""
-    type_id = int(getattr(tx, "type_id", None) or 0)
+    """A signed py-evm transaction (any type) as a :class:`TxRecord`.
+
+    Built for every transaction sent, so without conversions: py-evm's decoded fields are
+    already plain ``int`` and ``bytes``.
+    """
+    type_id = tx.type_id or 0
     if type_id:
-        y_parity = int(tx.y_parity)
-        v = y_parity
-        chain_id: int | None = int(tx.chain_id)
-        access_list = tuple(
-            (bytes(address), tuple(int(slot) for slot in slots))
-            for address, slots in tx.access_list
-        )
+        v = y_parity = tx.y_parity
+        chain_id: int | None = tx.chain_id
+        access_list = tx.access_list
+        if access_list:
+            access_list = tuple(
+                (bytes(a), tuple(int(s) for s in slots)) for a, slots in access_list
+            )
+        else:
+            access_list = ()
     else:
-        v = int(tx.v)
+        v = tx.v
         y_parity = (v - 35) % 2 if v >= 35 else v - 27
         chain_id = (v - 35) // 2 if v >= 35 else None
         access_list = ()
-    gas_price = int(tx.gas_price) if type_id < 2 else None
     return TxRecord(
-        hash=bytes(tx.hash),
-        type_id=type_id,
-        sender=bytes(tx.sender),
-        nonce=int(tx.nonce),
-        to=bytes(tx.to),
-        value=int(tx.value),
-        gas=int(tx.gas),
-        data=bytes(tx.data),
-        gas_price=gas_price,
-        max_fee_per_gas=int(tx.max_fee_per_gas),
-        max_priority_fee_per_gas=int(tx.max_priority_fee_per_gas),
-        chain_id=chain_id,
-        access_list=access_list,
-        v=v,
-        y_parity=y_parity,
-        r=int(tx.r),
-        s=int(tx.s),
+        tx.hash,
+        type_id,
+        tx.sender,
+        tx.nonce,
+        tx.to,
+        tx.value,
+        tx.gas,
+        tx.data,
+        tx.gas_price if type_id < 2 else None,
+        tx.max_fee_per_gas,
+        tx.max_priority_fee_per_gas,
+        chain_id,
+        access_list,
+        v,
+        y_parity,
+        tx.r,
+        tx.s,
     )
 
 
