@@ -44,11 +44,6 @@ def vm_error_message(error: Any) -> str:
     return _VM_ERRORS.get(name, f"execution failed: {name}")
 
 
-def is_revert(error: Any) -> bool:
-    """True if a computation failed by REVERT (its output is the revert data)."""
-    return isinstance(error, Revert)
-
-
 def failed_call(computation: Any) -> ExecutionRevertedError | ExecutionError:
     """The error a failed call's computation stands for."""
     if isinstance(computation.error, Revert):
