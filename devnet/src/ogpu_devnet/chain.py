@@ -545,12 +545,12 @@ class DevnetChain:
     def receipts(self, block: BlockRecord) -> tuple[ReceiptRecord, ...]:
         """The receipts of a block."""
         with self.lock:
-            return self._engine.receipts(block.hash)
+            return self._engine.receipts(block)
 
     def block_logs(self, block: BlockRecord) -> list[LogEntry]:
         """All logs of a canonical block, in order."""
         with self.lock:
-            return self._engine.block_logs(block.hash)
+            return self._engine.block_logs(block)
 
     def get_logs(self, log_filter: LogFilter) -> list[LogEntry]:
         """Logs of canonical blocks matching ``log_filter``."""

@@ -60,6 +60,15 @@ def _mix_hash(number: int) -> bytes:
     return keccak(b"ogpu-devnet/prevrandao/" + number.to_bytes(8, "big"))
 
 
+class _ReceiptRoot:
+    """What py-evm's ``chaindb.get_receipts`` reads of a header."""
+
+    __slots__ = ("receipt_root",)
+
+    def __init__(self, receipt_root: bytes) -> None:
+        self.receipt_root = receipt_root
+
+
 def _bounded_put(cache: dict[bytes, Any], key: bytes, value: Any) -> None:
     if len(cache) >= _CACHE_BLOCKS:
         cache.pop(next(iter(cache)))
@@ -279,29 +288,41 @@ class Engine:
                 return block, tx, index
         return None
 
-    def _extras(self, block_hash: bytes) -> tuple[tuple[ReceiptRecord, ...], list[LogEntry]]:
+    def _extras(
+        self, number: int, block_hash: bytes, tx_hashes: Sequence[bytes], receipt_root: bytes
+    ) -> tuple[tuple[ReceiptRecord, ...], list[LogEntry]]:
+        """The receipts and logs of a mined block, cached by its hash."""
         cached = self._receipts.get(block_hash)
         if cached is None:
-            cached = self._extras_of(self._chain.get_block_by_hash(block_hash))
-        return cached
-
-    def _extras_of(self, block: Any) -> tuple[tuple[ReceiptRecord, ...], list[LogEntry]]:
-        block_hash = bytes(block.hash)
-        cached = self._receipts.get(block_hash)
-        if cached is None:
-            raw = block.get_receipts(self._chain.chaindb)
-            logs = log_entries(block, raw)
+            builder = self._chain.get_vm_class_for_block_number(number).get_block_class()
+            # py-evm reads a block's receipts from its receipt trie: only the root is needed.
+            raw = tuple(
+                self._chain.chaindb.get_receipts(
+                    _ReceiptRoot(receipt_root), builder.get_receipt_builder()
+                )
+            )
+            logs = log_entries(number, block_hash, tx_hashes, raw)
             cached = (receipt_records(raw, logs), logs)
             _bounded_put(self._receipts, block_hash, cached)
         return cached
 
-    def receipts(self, block_hash: bytes) -> tuple[ReceiptRecord, ...]:
-        """The receipts of the block ``block_hash``, in transaction order."""
-        return self._extras(block_hash)[0]
+    def _record_extras(
+        self, block: BlockRecord
+    ) -> tuple[tuple[ReceiptRecord, ...], list[LogEntry]]:
+        return self._extras(
+            block.number,
+            block.hash,
+            [tx.hash for tx in block.transactions],
+            block.header.receipt_root,
+        )
 
-    def block_logs(self, block_hash: bytes) -> list[LogEntry]:
-        """All logs of the block ``block_hash``, in order."""
-        return self._extras(block_hash)[1]
+    def receipts(self, block: BlockRecord) -> tuple[ReceiptRecord, ...]:
+        """The receipts of a mined block, in transaction order."""
+        return self._record_extras(block)[0]
+
+    def block_logs(self, block: BlockRecord) -> list[LogEntry]:
+        """All logs of a mined block, in order."""
+        return self._record_extras(block)[1]
 
     def iter_logs(self, log_filter: LogFilter) -> Iterator[LogEntry]:
         """Logs of canonical blocks in the filter's range (up to the head) that match it."""
@@ -310,7 +331,13 @@ class Engine:
             block = self._chain.get_canonical_block_by_number(number)
             if not block.transactions:
                 continue
-            for entry in self._extras_of(block)[1]:
+            block_hash = bytes(block.hash)
+            logs = self._receipts.get(block_hash)
+            if logs is None:
+                header = block.header
+                tx_hashes = [bytes(tx.hash) for tx in block.transactions]
+                logs = self._extras(number, block_hash, tx_hashes, header.receipt_root)
+            for entry in logs[1]:
                 if log_filter.matches(entry):
                     yield entry
 

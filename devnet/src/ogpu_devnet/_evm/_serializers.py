@@ -95,11 +95,13 @@ def block_record(block: Any) -> BlockRecord:
     )
 
 
-def log_entries(block: Any, receipts: Sequence[Any]) -> list[LogEntry]:
-    """Every log of a mined py-evm ``block`` (with its ``receipts``), in order."""
+def log_entries(
+    number: int, block_hash: bytes, tx_hashes: Sequence[bytes], receipts: Sequence[Any]
+) -> list[LogEntry]:
+    """Every log of a mined block (its number, hash, transaction hashes in order and py-evm
+    ``receipts``), in order."""
     entries: list[LogEntry] = []
-    number, block_hash = int(block.number), bytes(block.hash)
-    for tx_index, (tx, receipt) in enumerate(zip(block.transactions, receipts, strict=True)):
+    for tx_index, (tx_hash, receipt) in enumerate(zip(tx_hashes, receipts, strict=True)):
         for log in receipt.logs:
             entries.append(
                 LogEntry(
@@ -108,7 +110,7 @@ def log_entries(block: Any, receipts: Sequence[Any]) -> list[LogEntry]:
                     data=bytes(log.data),
                     block_number=number,
                     block_hash=block_hash,
-                    transaction_hash=bytes(tx.hash),
+                    transaction_hash=tx_hash,
                     transaction_index=tx_index,
                     log_index=len(entries),
                 )
