@@ -1,17 +1,17 @@
 """JSON-RPC shapes of the chain's blocks, transactions, receipts and logs (geth's field names).
 
-Pure functions of what :class:`~ogpu_devnet.chain.DevnetChain` returns; the server calls them
-under the chain's lock.
+Pure functions of the records :class:`~ogpu_devnet.chain.DevnetChain` returns
+(:mod:`ogpu_devnet._records`); the server calls them under the chain's lock.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import rlp  # type: ignore[import-untyped]
 from eth_utils.address import to_checksum_address
 
-from ogpu_devnet.chain import DevnetChain, LogEntry
+from ogpu_devnet._records import BlockRecord, LogEntry, TxRecord
+from ogpu_devnet.chain import DevnetChain
 
 __all__ = [
     "block_rewards",
@@ -31,11 +31,18 @@ def _hexdata(value: bytes | None) -> str | None:
     return None if value is None else "0x" + bytes(value).hex()
 
 
-def tx_type(tx: Any) -> int:
-    return int(getattr(tx, "type_id", None) or 0)
+def tx_type(tx: TxRecord) -> int:
+    return tx.type_id
 
 
-def format_tx(tx: Any, block: Any | None, index: int | None) -> dict[str, Any]:
+def _price(tx: TxRecord, base_fee: int) -> int:
+    """What the transaction pays per gas in a block with ``base_fee``."""
+    if tx.gas_price is None:
+        return min(tx.max_fee_per_gas, tx.max_priority_fee_per_gas + base_fee)
+    return tx.gas_price
+
+
+def format_tx(tx: TxRecord, block: BlockRecord | None, index: int | None) -> dict[str, Any]:
     kind = tx_type(tx)
     out: dict[str, Any] = {
         "type": _hex(kind),
@@ -50,19 +57,16 @@ def format_tx(tx: Any, block: Any | None, index: int | None) -> dict[str, Any]:
         "gas": _hex(tx.gas),
         "input": _hexdata(tx.data),
     }
-    if kind >= 2:
-        base_fee = int(block.header.base_fee_per_gas) if block is not None else 0
+    if tx.gas_price is None:
         out["maxFeePerGas"] = _hex(tx.max_fee_per_gas)
         out["maxPriorityFeePerGas"] = _hex(tx.max_priority_fee_per_gas)
         out["gasPrice"] = _hex(
-            min(tx.max_fee_per_gas, tx.max_priority_fee_per_gas + base_fee)
-            if block is not None
-            else tx.max_fee_per_gas
+            _price(tx, block.header.base_fee_per_gas) if block is not None else tx.max_fee_per_gas
         )
     else:
         out["gasPrice"] = _hex(tx.gas_price)
     if kind >= 1:
-        out["chainId"] = _hex(tx.chain_id)
+        out["chainId"] = _hex(tx.chain_id or 0)
         out["accessList"] = [
             {
                 "address": to_checksum_address(address),
@@ -74,14 +78,14 @@ def format_tx(tx: Any, block: Any | None, index: int | None) -> dict[str, Any]:
         out["yParity"] = _hex(tx.y_parity)
     else:
         out["v"] = _hex(tx.v)
-        if tx.v >= 35:
-            out["chainId"] = _hex((tx.v - 35) // 2)
+        if tx.chain_id is not None:
+            out["chainId"] = _hex(tx.chain_id)
     out["r"] = _hex(tx.r)
     out["s"] = _hex(tx.s)
     return out
 
 
-def format_block(block: Any, full: bool, *, pending: bool = False) -> dict[str, Any]:
+def format_block(block: BlockRecord, full: bool, *, pending: bool = False) -> dict[str, Any]:
     header = block.header
     if full:
         transactions: list[Any] = [
@@ -91,13 +95,13 @@ def format_block(block: Any, full: bool, *, pending: bool = False) -> dict[str, 
     else:
         transactions = [_hexdata(tx.hash) for tx in block.transactions]
     out: dict[str, Any] = {
-        "number": _hex(header.block_number),
+        "number": _hex(header.number),
         "hash": None if pending else _hexdata(header.hash),
         "parentHash": _hexdata(header.parent_hash),
         "nonce": None if pending else _hexdata(header.nonce),
         "mixHash": _hexdata(header.mix_hash),
         "sha3Uncles": _hexdata(header.uncles_hash),
-        "logsBloom": "0x" + int(header.bloom).to_bytes(256, "big").hex(),
+        "logsBloom": "0x" + header.bloom.to_bytes(256, "big").hex(),
         "transactionsRoot": _hexdata(header.transaction_root),
         "stateRoot": _hexdata(header.state_root),
         "receiptsRoot": _hexdata(header.receipt_root),
@@ -105,7 +109,7 @@ def format_block(block: Any, full: bool, *, pending: bool = False) -> dict[str, 
         "difficulty": _hex(header.difficulty),
         "totalDifficulty": _hex(header.difficulty),
         "extraData": _hexdata(header.extra_data),
-        "size": _hex(len(rlp.encode(block))),
+        "size": _hex(block.size),
         "gasLimit": _hex(header.gas_limit),
         "gasUsed": _hex(header.gas_used),
         "timestamp": _hex(header.timestamp),
@@ -118,9 +122,8 @@ def format_block(block: Any, full: bool, *, pending: bool = False) -> dict[str, 
         "excessBlobGas": _hex(header.excess_blob_gas),
         "parentBeaconBlockRoot": _hexdata(header.parent_beacon_block_root),
     }
-    requests_hash = getattr(header, "requests_hash", None)
-    if requests_hash is not None:
-        out["requestsHash"] = _hexdata(requests_hash)
+    if header.requests_hash is not None:
+        out["requestsHash"] = _hexdata(header.requests_hash)
     return out
 
 
@@ -138,19 +141,13 @@ def format_log(entry: LogEntry) -> dict[str, Any]:
     }
 
 
-def block_rewards(chain: DevnetChain, block: Any, percentiles: list[float]) -> list[str]:
-    base_fee = int(block.header.base_fee_per_gas)
+def block_rewards(chain: DevnetChain, block: BlockRecord, percentiles: list[float]) -> list[str]:
+    base_fee = block.header.base_fee_per_gas
     receipts = chain.receipts(block)
     tips: list[tuple[int, int]] = []
-    previous = 0
     for tx, receipt in zip(block.transactions, receipts, strict=True):
-        used = int(receipt.gas_used) - previous
-        previous = int(receipt.gas_used)
-        if tx_type(tx) >= 2:
-            tip = min(tx.max_priority_fee_per_gas, tx.max_fee_per_gas - base_fee)
-        else:
-            tip = tx.gas_price - base_fee
-        tips.append((max(tip, 0), used))
+        tip = min(tx.max_priority_fee_per_gas, tx.max_fee_per_gas - base_fee)
+        tips.append((max(tip, 0), receipt.gas_used))
     if not tips:
         return ["0x0"] * len(percentiles)
     tips.sort()
@@ -169,17 +166,10 @@ def block_rewards(chain: DevnetChain, block: Any, percentiles: list[float]) -> l
     return out
 
 
-def format_receipt(chain: DevnetChain, block: Any, tx: Any, index: int) -> dict[str, Any]:
-    receipts = chain.receipts(block)
-    receipt = receipts[index]
-    previous = int(receipts[index - 1].gas_used) if index else 0
-    kind = tx_type(tx)
-    base_fee = int(block.header.base_fee_per_gas)
-    if kind >= 2:
-        price = min(tx.max_fee_per_gas, tx.max_priority_fee_per_gas + base_fee)
-    else:
-        price = tx.gas_price
-    logs = [e for e in chain.block_logs(block) if e.transaction_index == index]
+def format_receipt(
+    chain: DevnetChain, block: BlockRecord, tx: TxRecord, index: int
+) -> dict[str, Any]:
+    receipt = chain.receipts(block)[index]
     return {
         "transactionHash": _hexdata(tx.hash),
         "transactionIndex": _hex(index),
@@ -187,14 +177,12 @@ def format_receipt(chain: DevnetChain, block: Any, tx: Any, index: int) -> dict[
         "blockNumber": _hex(block.number),
         "from": to_checksum_address(tx.sender),
         "to": to_checksum_address(tx.to) if tx.to else None,
-        "cumulativeGasUsed": _hex(receipt.gas_used),
-        "gasUsed": _hex(int(receipt.gas_used) - previous),
-        "effectiveGasPrice": _hex(price),
-        "contractAddress": (
-            None if tx.to else DevnetChain.contract_address(bytes(tx.sender), tx.nonce)
-        ),
-        "logs": [format_log(e) for e in logs],
-        "logsBloom": "0x" + int(receipt.bloom).to_bytes(256, "big").hex(),
-        "status": "0x1" if receipt.state_root == b"\x01" else "0x0",
-        "type": _hex(kind),
+        "cumulativeGasUsed": _hex(receipt.cumulative_gas_used),
+        "gasUsed": _hex(receipt.gas_used),
+        "effectiveGasPrice": _hex(_price(tx, block.header.base_fee_per_gas)),
+        "contractAddress": None if tx.to else DevnetChain.contract_address(tx.sender, tx.nonce),
+        "logs": [format_log(e) for e in receipt.logs],
+        "logsBloom": "0x" + receipt.bloom.to_bytes(256, "big").hex(),
+        "status": _hex(receipt.status),
+        "type": _hex(tx.type_id),
     }
