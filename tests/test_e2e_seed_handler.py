@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from ogpu.client import publish_task
 from ogpu.ipfs import DEFAULT_PUBLISH_URL, get_settings
 from ogpu_devnet.demo import analyze_text
@@ -30,7 +31,9 @@ def predict(input_data: dict[str, Any]) -> dict[str, Any]:
     return {"url": payload_url, "result": output}
 
 
-def test_seed_provider_and_client_snippets(net: Any, providers: Any) -> None:
+def test_seed_provider_and_client_snippets(
+    net: Any, providers: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = net.publish_source()
     group = providers(predict, sources=[source])
     net.fund_client()
@@ -51,3 +54,6 @@ def test_seed_provider_and_client_snippets(net: Any, providers: Any) -> None:
     assert payload["result"] == "positive"
     group.stop()
     assert get_settings().publish_url == DEFAULT_PUBLISH_URL  # restored after the runtime
+    # ... by dropping its override, not pinning the default over the environment
+    monkeypatch.setenv("OGPU_IPFS_PUBLISH_URL", net.devnet.ipfs.publish_url)
+    assert get_settings().publish_url == net.devnet.ipfs.publish_url

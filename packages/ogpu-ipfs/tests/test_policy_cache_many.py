@@ -164,6 +164,22 @@ def test_bad_publish_input_raises_before_any_request(svc: MockPinningService) ->
     assert svc.count("/") == 0
 
 
+def test_configure_reset_drops_only_the_named_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OGPU_IPFS_PUBLISH_URL", "http://env.example/file/create")
+    ogpu.ipfs.configure(publish_url="http://a.example/file/create", max_bytes=1000)
+    assert ogpu.ipfs.get_settings().publish_url == "http://a.example/file/create"
+    for bad in ("no_such_field", 3, ("publish_url", 4)):
+        with pytest.raises(IPFSConfigError):
+            ogpu.ipfs.configure(reset=bad, max_bytes=5)
+    assert ogpu.ipfs.get_settings().max_bytes == 1000  # nothing changed on bad input
+    s = ogpu.ipfs.configure(reset="publish_url")
+    assert (s.publish_url, s.max_bytes) == ("http://env.example/file/create", 1000)
+    s = ogpu.ipfs.configure(reset=("max_bytes",), timeout=5)
+    assert (s.max_bytes, s.timeout) == (ogpu.ipfs.DEFAULT_MAX_BYTES, 5)
+    s = ogpu.ipfs.configure(reset=True)
+    assert (s.publish_url, s.timeout) == ("http://env.example/file/create", 30.0)
+
+
 def test_settings_object_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ogpu.ipfs.get_settings().publish_url == ogpu.ipfs.DEFAULT_PUBLISH_URL
     monkeypatch.setenv("OGPU_IPFS_MAX_BYTES", "1234")

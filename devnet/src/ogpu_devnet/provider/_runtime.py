@@ -91,7 +91,8 @@ class _PinningDefault:
             cls._users = max(0, cls._users - 1)
             if cls._users == 0 and cls._url is not None:
                 if get_settings().publish_url == cls._url:
-                    configure(publish_url=DEFAULT_PUBLISH_URL)
+                    # Drop our override (an explicit default would hide the environment).
+                    configure(reset="publish_url")
                 cls._url = None
 
 

@@ -174,20 +174,40 @@ def get_settings() -> IPFSSettings:
     return IPFSSettings(**{**_from_env(), **overrides})
 
 
+def _reset_fields(reset: Any) -> tuple[str, ...]:
+    """The fields whose :func:`configure` overrides ``reset=`` drops."""
+    names = tuple(f.name for f in dataclasses.fields(IPFSSettings))
+    if isinstance(reset, bool):
+        return names if reset else ()
+    requested = (reset,) if isinstance(reset, str) else reset
+    if not isinstance(requested, (tuple, list, set, frozenset)) or not all(
+        isinstance(name, str) for name in requested
+    ):
+        raise IPFSConfigError(
+            f"reset must be a bool, a field name or a tuple of field names, got {reset!r}"
+        )
+    unknown = sorted(set(requested) - set(names))
+    if unknown:
+        raise IPFSConfigError(f"reset names unknown settings: {', '.join(unknown)}")
+    return tuple(requested)
+
+
 def configure(settings: IPFSSettings | None = None, /, **changes: Any) -> IPFSSettings:
     """Set process-wide settings; returns the effective settings.
 
     Pass an :class:`IPFSSettings` to pin every field, or keyword arguments to change some;
-    ``reset=True`` first drops earlier :func:`configure` calls. Values are validated before
-    anything changes (:class:`IPFSConfigError`).
+    ``reset=True`` first drops earlier :func:`configure` calls, ``reset="publish_url"`` (a
+    field name, or a tuple of them) only those fields' (they fall back to the environment and
+    the defaults). Values are validated before anything changes (:class:`IPFSConfigError`).
 
     Example::
 
         configure(publish_url="http://127.0.0.1:5001/file/create",
                   gateway="http://127.0.0.1:5001/ipfs")
+        configure(reset="publish_url")  # the publish URL from the environment or the default
         configure(reset=True)  # back to environment + defaults
     """
-    reset = bool(changes.pop("reset", False))
+    dropped = _reset_fields(changes.pop("reset", False))
     if settings is not None:
         changes = {**dataclasses.asdict(settings), **changes}
     for key in ("publish_url", "gateway", "kubo_api_url"):
@@ -195,7 +215,7 @@ def configure(settings: IPFSSettings | None = None, /, **changes: Any) -> IPFSSe
             changes[key] = changes[key].rstrip("/")
     validate(changes)
     with _lock:
-        if reset:
-            _overrides.clear()
+        for name in dropped:
+            _overrides.pop(name, None)
         _overrides.update(changes)
     return get_settings()
